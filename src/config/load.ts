@@ -1,0 +1,146 @@
+// Reads a hub's YAML configuration, applies the environment overrides of DESIGN.md §5, resolves
+// secrets from files or the environment and validates the whole, reporting every problem at once.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { Secret } from '../system/secret.js';
+import { type Config, configSchema } from './schema.js';
+
+export type HubConfig = Omit<Config, 'upstream'> & {
+  /** Absolute path of the file this came from. */
+  configPath: string;
+  upstream: Config['upstream'] & { token: Secret };
+};
+
+/** A configuration that cannot be used; `problems` holds one line per problem, each naming its key. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables that win over the file, with the key each one sets. */
+export const envOverrides = {
+  STORE_GATEWAY_DATA_DIR: ['dataDir'],
+  STORE_GATEWAY_UPSTREAM_URL: ['upstream', 'url'],
+  STORE_GATEWAY_DIAGNOSTICS_LISTEN: ['diagnostics', 'listen'],
+} as const;
+
+const maxTokenLength = 8192;
+
+/** Loads and validates FILE; throws ConfigError listing every problem. Touches nothing but the files it reads. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const configPath = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? err})`]);
+  }
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const problems: string[] = [];
+  if (!isPlainObject(raw)) throw new ConfigError([`${file}: expected a mapping of keys at the top level`]);
+
+  if (isPlainObject(raw.upstream) && 'token' in raw.upstream) {
+    problems.push(
+      'upstream.token: secrets are not read from the config file; put the token in the file named by ' +
+        'upstream.tokenFile, or in STORE_GATEWAY_UPSTREAM_TOKEN',
+    );
+    delete raw.upstream.token;
+  }
+  const fromEnv = new Map<string, string>();
+  for (const [name, path] of Object.entries(envOverrides)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(raw, path, value);
+    fromEnv.set(path.join('.'), name);
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(describeIssue(issue, fromEnv));
+    throw new ConfigError(problems);
+  }
+  const config = parsed.data;
+  const baseDir = dirname(configPath);
+  const dataDir = env.STORE_GATEWAY_DATA_DIR ? resolve(config.dataDir) : resolve(baseDir, config.dataDir);
+
+  const token = resolveToken(config.upstream.tokenFile, baseDir, env, problems);
+  if (problems.length > 0 || !token) throw new ConfigError(problems);
+  return { ...config, configPath, dataDir, upstream: { ...config.upstream, token } };
+}
+
+function resolveToken(
+  tokenFile: string | undefined,
+  baseDir: string,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): Secret | undefined {
+  let value: string | undefined;
+  let source: string;
+  if (env.STORE_GATEWAY_UPSTREAM_TOKEN) {
+    value = env.STORE_GATEWAY_UPSTREAM_TOKEN;
+    source = 'STORE_GATEWAY_UPSTREAM_TOKEN';
+  } else if (tokenFile) {
+    source = 'upstream.tokenFile';
+    const path = isAbsolute(tokenFile) ? tokenFile : resolve(baseDir, tokenFile);
+    try {
+      value = readFileSync(path, 'utf8').trim();
+    } catch (err) {
+      problems.push(
+        `upstream.tokenFile: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? err})`,
+      );
+      return undefined;
+    }
+  } else {
+    problems.push('upstream: no token; set upstream.tokenFile or STORE_GATEWAY_UPSTREAM_TOKEN');
+    return undefined;
+  }
+  // The value is never quoted in a message: it is a secret even when it is malformed.
+  if (value.length === 0) problems.push(`${source}: the token is empty`);
+  else if (value.length > maxTokenLength)
+    problems.push(`${source}: the token is longer than ${maxTokenLength} characters`);
+  else if (!/^[\x21-\x7e]+$/.test(value))
+    problems.push(`${source}: the token must be printable ASCII without spaces`);
+  else return new Secret(value);
+  return undefined;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, fromEnv: Map<string, string>): string {
+  const path = formatPath(issue.path);
+  const env = fromEnv.get(issue.path.join('.'));
+  const where = `${path || '(top level)'}${env ? ` (from ${env})` : ''}`;
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `${path ? `${path}.` : ''}${k}: unknown key`).join('\n');
+  }
+  return `${where}: ${issue.message}`;
+}
+
+/** `devices.shelves[2].plates`, the way a technician reads a YAML path. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: string): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (!isPlainObject(node[key])) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}

@@ -1,0 +1,200 @@
+// The one schema of a hub's configuration. TypeScript types and configs/store-gateway.schema.json both
+// come from here, so the file a technician edits and the code that reads it cannot drift apart.
+import { z } from 'zod';
+
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'an id of letters, digits, ".", "_" or "-" (at most 64)');
+
+const durationMs = (min: number, max: number) => z.number().int().min(min).max(max);
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:8080');
+
+export const upstreamUrl = z
+  .string()
+  .url('a URL such as wss://cloud.example.com/hub')
+  .refine((u) => /^wss?:\/\//.test(u), 'a ws:// or wss:// URL');
+
+const upstream = z
+  .strictObject({
+    url: upstreamUrl.describe('WebSocket URL of the store cloud (protocol store-gateway.v1)'),
+    tokenFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'File holding the bearer token. The token itself never goes in this file; STORE_GATEWAY_UPSTREAM_TOKEN wins over it.',
+      ),
+    maxInFlight: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(2000)
+      .describe('Events sent and not yet acknowledged'),
+    maxBufferedBytes: z
+      .number()
+      .int()
+      .min(16_384)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('Stop sending while the socket buffers more than this many bytes'),
+    maxFrameBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('Largest frame accepted from the cloud'),
+    pingIntervalMs: durationMs(500, 600_000)
+      .default(5000)
+      .describe('Ping period; two missed pongs mean a dead peer'),
+    helloTimeoutMs: durationMs(100, 600_000)
+      .default(10_000)
+      .describe('Wait this long for "welcome" after "hello"'),
+    requestTimeoutMs: durationMs(50, 600_000)
+      .default(3000)
+      .describe('Default timeout of a request to the cloud'),
+    reconnectMinMs: durationMs(10, 600_000)
+      .default(500)
+      .describe('First reconnect delay (jittered, doubling)'),
+    reconnectMaxMs: durationMs(100, 3_600_000).default(30_000).describe('Longest reconnect delay'),
+    rejectedRetryMs: durationMs(100, 3_600_000)
+      .default(60_000)
+      .describe('Delay before retrying after the cloud refused the token (HTTP 401/403)'),
+  })
+  .refine((u) => u.reconnectMaxMs >= u.reconnectMinMs, {
+    message: 'reconnectMaxMs must be at least reconnectMinMs',
+    path: ['reconnectMaxMs'],
+  });
+
+const outbox = z.strictObject({
+  maxEvents: z
+    .number()
+    .int()
+    .min(100)
+    .max(100_000_000)
+    .default(2_000_000)
+    .describe('Events kept while the cloud is away; beyond it the oldest are evicted and a gap is reported'),
+  commitIntervalMs: durationMs(0, 1000)
+    .default(2)
+    .describe('Group commit window: events emitted within it share one transaction and one fsync'),
+});
+
+const gate = z.strictObject({
+  id,
+  role: z.enum(['entry', 'exit']),
+  driver: z.enum(['sim']).describe('GPIO adapter: sim now, onoff with the gates issue'),
+});
+
+const scanner = z.strictObject({
+  id,
+  kind: z.enum(['qr', 'palm']),
+  gateId: id.describe('Gate this scanner stands at'),
+  driver: z.enum(['sim']),
+});
+
+const shelf = z.strictObject({
+  id,
+  driver: z.enum(['sim']),
+  plates: z.number().int().min(1).max(64).default(4).describe('Load-cell channels (plates) of this shelf'),
+  sampleRateHz: z.number().min(1).max(200).default(40),
+  cameras: z.array(id).default([]).describe('Cameras that cover this shelf'),
+});
+
+const camera = z.strictObject({
+  id,
+  driver: z.enum(['sim']),
+});
+
+const devices = z.strictObject({
+  gates: z.array(gate).default([]),
+  scanners: z.array(scanner).default([]),
+  shelves: z.array(shelf).default([]),
+  cameras: z.array(camera).default([]),
+});
+
+const sim = z.strictObject({
+  seed: z.number().int().default(1).describe('Seed of the simulation, so a run can be repeated'),
+  faultEverySeconds: z
+    .number()
+    .min(0)
+    .default(20)
+    .describe('Mean time between simulated device faults (a cable kicked, a camera freezing); 0 = none'),
+  faultDurationSeconds: z.number().min(0.1).default(4).describe('Mean duration of a simulated fault'),
+});
+
+export const configSchema = z
+  .strictObject({
+    hub: z.strictObject({
+      id: id.describe('This hub, unique in the chain'),
+      storeId: id.describe('The store this hub serves'),
+    }),
+    dataDir: z
+      .string()
+      .min(1)
+      .default('/var/lib/store-gateway')
+      .describe('Outbox and state; relative to this file'),
+    upstream,
+    outbox: outbox.default({ maxEvents: 2_000_000, commitIntervalMs: 2 }),
+    diagnostics: z
+      .strictObject({ listen: hostPort.default('127.0.0.1:8080') })
+      .default({ listen: '127.0.0.1:8080' }),
+    log: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
+      .default({ level: 'info' }),
+    devices: devices.default({ gates: [], scanners: [], shelves: [], cameras: [] }),
+    sim: sim.optional().describe('The simulated store; required when any device uses driver "sim"'),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, string>();
+    const kinds = ['gates', 'scanners', 'shelves', 'cameras'] as const;
+    for (const kind of kinds) {
+      c.devices[kind].forEach((d, i) => {
+        const where = seen.get(d.id);
+        if (where)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['devices', kind, i, 'id'],
+            message: `duplicate device id "${d.id}" (also at ${where})`,
+          });
+        else seen.set(d.id, `devices.${kind}[${i}]`);
+      });
+    }
+    const gateIds = new Set(c.devices.gates.map((g) => g.id));
+    c.devices.scanners.forEach((s, i) => {
+      if (!gateIds.has(s.gateId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', 'scanners', i, 'gateId'],
+          message: `no gate with id "${s.gateId}" in devices.gates`,
+        });
+    });
+    const cameraIds = new Set(c.devices.cameras.map((g) => g.id));
+    c.devices.shelves.forEach((s, i) => {
+      s.cameras.forEach((cam, j) => {
+        if (!cameraIds.has(cam))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['devices', 'shelves', i, 'cameras', j],
+            message: `no camera with id "${cam}" in devices.cameras`,
+          });
+      });
+    });
+    const usesSim = kinds.some((k) => c.devices[k].some((d) => d.driver === 'sim'));
+    if (usesSim && !c.sim)
+      ctx.addIssue({ code: 'custom', path: ['sim'], message: 'required when a device uses driver "sim"' });
+  });
+
+/** The configuration as written in the file (defaults not yet applied). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The configuration after validation, defaults applied; `upstream.token` is resolved by the loader. */
+export type Config = z.output<typeof configSchema>;
+export type GateConfig = z.output<typeof gate>;
+export type ScannerConfig = z.output<typeof scanner>;
+export type ShelfConfig = z.output<typeof shelf>;
+export type CameraConfig = z.output<typeof camera>;
+export type SimConfig = z.output<typeof sim>;
+export type UpstreamConfig = z.output<typeof upstream>;
