@@ -216,7 +216,10 @@ export class Uplink {
       });
     });
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return this.#invalid(ws, 'binary frame');
+      if (isBinary) {
+        this.#invalid(ws, 'binary frame');
+        return;
+      }
       this.#onFrame(ws, data.toString());
     });
     ws.on('pong', () => {
@@ -266,22 +269,32 @@ export class Uplink {
 
   #onFrame(ws: WebSocket, text: string): void {
     const parsed = parseCloudFrame(text);
-    if ('invalid' in parsed) return this.#invalid(ws, parsed.invalid);
+    if ('invalid' in parsed) {
+      this.#invalid(ws, parsed.invalid);
+      return;
+    }
     const frame = parsed.frame;
     switch (frame.type) {
       case 'welcome':
-        return this.#onWelcome(ws, frame.ackedSeq);
+        this.#onWelcome(ws, frame.ackedSeq);
+        break;
       case 'ack':
-        return this.#onAck(ws, frame.seq);
+        this.#onAck(ws, frame.seq);
+        break;
       case 'response':
-        return this.#onResponse(ws, frame.id, frame.result, frame.error);
+        this.#onResponse(ws, frame.id, frame.result, frame.error);
+        break;
       case 'command':
-        return this.#onCommandFrame(ws, frame);
+        this.#onCommandFrame(ws, frame);
+        break;
     }
   }
 
   #onWelcome(ws: WebSocket, ackedSeq: number): void {
-    if (this.#state !== 'handshaking') return this.#invalid(ws, 'welcome outside the handshake');
+    if (this.#state !== 'handshaking') {
+      this.#invalid(ws, 'welcome outside the handshake');
+      return;
+    }
     const source = this.#opts.source;
     if (ackedSeq > source.lastSeq) source.skipTo(ackedSeq);
     else source.ack(ackedSeq);
@@ -307,9 +320,14 @@ export class Uplink {
   }
 
   #onAck(ws: WebSocket, seq: number): void {
-    if (this.#state !== 'streaming') return this.#invalid(ws, 'ack before welcome');
-    if (seq > this.#sentSeq)
-      return this.#invalid(ws, `ack for seq ${seq}, never sent (highest sent ${this.#sentSeq})`);
+    if (this.#state !== 'streaming') {
+      this.#invalid(ws, 'ack before welcome');
+      return;
+    }
+    if (seq > this.#sentSeq) {
+      this.#invalid(ws, `ack for seq ${seq}, never sent (highest sent ${this.#sentSeq})`);
+      return;
+    }
     this.stats.acks++;
     if (seq <= this.#ackedSeq) return;
     this.#ackedSeq = seq;
@@ -319,7 +337,10 @@ export class Uplink {
 
   #onResponse(ws: WebSocket, id: string, result: unknown, error?: { code: string; message: string }): void {
     const open = this.#requests.get(id);
-    if (!open) return this.#invalid(ws, 'response to no open request');
+    if (!open) {
+      this.#invalid(ws, 'response to no open request');
+      return;
+    }
     this.#requests.delete(id);
     clearTimeout(open.timer);
     if (error) open.reject(new RequestError(error.code, error.message));
@@ -327,7 +348,10 @@ export class Uplink {
   }
 
   #onCommandFrame(ws: WebSocket, command: CommandFrame): void {
-    if (this.#state !== 'streaming') return this.#invalid(ws, 'command before welcome');
+    if (this.#state !== 'streaming') {
+      this.#invalid(ws, 'command before welcome');
+      return;
+    }
     const handler =
       this.#opts.onCommand ??
       (async (): Promise<CommandOutcome> => ({
