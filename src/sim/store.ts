@@ -1,0 +1,142 @@
+// The simulated store: every device named in the configuration with driver "sim", built once and
+// handed to the daemon through the same ports real hardware uses, plus the behaviours that make the
+// store misbehave on its own (faults now; shoppers, gate passages and picks later).
+import type { Config, SimConfig } from '../config/schema.js';
+import { SimCamera } from '../drivers/camera/sim.js';
+import { SimGpioChip } from '../drivers/gpio/sim.js';
+import { SimScanner } from '../drivers/scanner/sim.js';
+import { SimShelf } from '../drivers/weight/sim.js';
+import type { Clock } from '../system/clock.js';
+import type { Logger } from '../system/log.js';
+import type { SimBehaviour } from './behaviour.js';
+import { cameraTarget, type Fault, FaultScheduler, scannerTarget, shelfTarget } from './faults.js';
+import { Random } from './random.js';
+
+/** Used when the configuration has no `sim` section (then no device is simulated anyway). */
+const quietStore: SimConfig = { seed: 1, faultEverySeconds: 0, faultDurationSeconds: 4 };
+
+export class SimStore {
+  readonly clock: Clock;
+  /** The root of the store's chance; behaviours take `random.fork(name)` so they stay independent. */
+  readonly random: Random;
+  readonly faults: FaultScheduler;
+  readonly #log: Logger;
+  readonly #gates = new Map<string, SimGpioChip>();
+  readonly #scanners = new Map<string, SimScanner>();
+  readonly #shelves = new Map<string, SimShelf>();
+  readonly #cameras = new Map<string, SimCamera>();
+  readonly #behaviours: SimBehaviour[] = [];
+  readonly #faultListeners = new Set<(fault: Fault) => void>();
+  #running = false;
+
+  /** Builds every device whose driver is "sim"; nothing runs until `start`. */
+  constructor(devices: Config['devices'], sim: SimConfig | undefined, clock: Clock, log: Logger) {
+    const settings = sim ?? quietStore;
+    this.clock = clock;
+    this.random = new Random(settings.seed);
+    this.#log = log.child({ part: 'sim' });
+    for (const gate of devices.gates)
+      if (gate.driver === 'sim') this.#gates.set(gate.id, new SimGpioChip(clock));
+    for (const scanner of devices.scanners)
+      if (scanner.driver === 'sim') this.#scanners.set(scanner.id, new SimScanner(scanner.id, clock));
+    for (const shelf of devices.shelves)
+      if (shelf.driver === 'sim')
+        this.#shelves.set(shelf.id, new SimShelf(shelf, clock, this.random.fork(`shelf:${shelf.id}`)));
+    for (const camera of devices.cameras)
+      if (camera.driver === 'sim')
+        this.#cameras.set(camera.id, new SimCamera(camera.id, this.random.fork(`camera:${camera.id}`)));
+
+    this.faults = new FaultScheduler({
+      targets: [
+        ...[...this.#scanners].map(([id, scanner]) => scannerTarget(id, scanner)),
+        ...[...this.#shelves].map(([id, shelf]) => shelfTarget(id, shelf)),
+        ...[...this.#cameras].map(([id, camera]) => cameraTarget(id, camera)),
+      ],
+      everySeconds: settings.faultEverySeconds,
+      durationSeconds: settings.faultDurationSeconds,
+      clock,
+      random: this.random.fork('faults'),
+      log: this.#log,
+      onFault: (fault) => {
+        for (const listener of [...this.#faultListeners]) listener(fault);
+      },
+    });
+    this.use(this.faults);
+  }
+
+  /** The GPIO chip of a simulated gate; throws for an id that is not one. */
+  gpio(gateId: string): SimGpioChip {
+    return found(this.#gates, gateId, 'gate');
+  }
+
+  scanner(id: string): SimScanner {
+    return found(this.#scanners, id, 'scanner');
+  }
+
+  shelf(id: string): SimShelf {
+    return found(this.#shelves, id, 'shelf');
+  }
+
+  camera(id: string): SimCamera {
+    return found(this.#cameras, id, 'camera');
+  }
+
+  /** Adds a behaviour; it starts now if the store is running, else with `start`. */
+  use(behaviour: SimBehaviour): void {
+    this.#behaviours.push(behaviour);
+    if (this.#running) behaviour.start();
+  }
+
+  /** Hears every fault as it is injected; returns the unsubscribe function. */
+  onFault(listener: (fault: Fault) => void): () => void {
+    this.#faultListeners.add(listener);
+    return () => this.#faultListeners.delete(listener);
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Starts every behaviour, in the order they were added. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    for (const behaviour of this.#behaviours) behaviour.start();
+    this.#log.info(
+      {
+        gates: this.#gates.size,
+        scanners: this.#scanners.size,
+        shelves: this.#shelves.size,
+        cameras: this.#cameras.size,
+        seed: this.random.seed,
+      },
+      'simulated store running',
+    );
+  }
+
+  /**
+   * Stops every behaviour (last added first), ends the faults under way, and closes every device:
+   * gate outputs fall to their safe levels and no timer of the sim is left to keep the process alive.
+   */
+  stop(): void {
+    if (this.#running) {
+      this.#running = false;
+      for (const behaviour of [...this.#behaviours].reverse()) {
+        try {
+          behaviour.stop();
+        } catch (error) {
+          this.#log.error({ err: error, behaviour: behaviour.name }, 'simulated behaviour failed to stop');
+        }
+      }
+    }
+    for (const chip of this.#gates.values()) chip.close();
+    for (const link of [...this.#scanners.values(), ...this.#shelves.values()]) void link.close();
+    for (const camera of this.#cameras.values()) void camera.close();
+  }
+}
+
+function found<T>(devices: Map<string, T>, id: string, kind: string): T {
+  const device = devices.get(id);
+  if (!device) throw new Error(`no simulated ${kind} "${id}" in the configuration`);
+  return device;
+}

@@ -1,0 +1,89 @@
+// The simulated store wired the way the composition root wires it: every streaming device behind a
+// device-link actor, every camera behind a camera-health actor, and `status` emits becoming
+// device.status events.
+import t from 'tap';
+import type { Config } from '../../src/config/schema.js';
+import type { SampleBatch } from '../../src/drivers/weight/port.js';
+import {
+  closeDevice,
+  createCameraHealthActor,
+  createDeviceLinkActor,
+  type DeviceStatusData,
+} from '../../src/machines/index.js';
+import { type Fault, SimStore } from '../../src/sim/index.js';
+import { FakeClock } from '../../src/system/clock.js';
+import { silentLogger } from '../../src/system/log.js';
+
+const devices: Config['devices'] = {
+  gates: [{ id: 'gate-in', role: 'entry', driver: 'sim' }],
+  scanners: [{ id: 'qr-in', kind: 'qr', gateId: 'gate-in', driver: 'sim' }],
+  shelves: [{ id: 'shelf-a1', driver: 'sim', plates: 4, sampleRateHz: 40, cameras: ['cam-a'] }],
+  cameras: [{ id: 'cam-a', driver: 'sim' }],
+};
+
+t.test('device.status events flow from the simulated store, faults and recoveries included', async (t) => {
+  const clock = new FakeClock();
+  const sim = new SimStore(
+    devices,
+    { seed: 7, faultEverySeconds: 30, faultDurationSeconds: 4 },
+    clock,
+    silentLogger(),
+  );
+  const events: (DeviceStatusData & { at: number })[] = [];
+  const record = ({ type: _, ...data }: DeviceStatusData & { type: 'status' }) =>
+    events.push({ ...data, at: clock.now() });
+  const faults: Fault[] = [];
+  sim.onFault((f) => faults.push(f));
+  let samples = 0;
+
+  const actors = [
+    createDeviceLinkActor(
+      { deviceId: 'qr-in', deviceKind: 'scanner', link: sim.scanner('qr-in'), onData: () => {} },
+      clock,
+    ),
+    createDeviceLinkActor(
+      {
+        deviceId: 'shelf-a1',
+        deviceKind: 'shelf',
+        link: sim.shelf('shelf-a1'),
+        onData: (batch: SampleBatch) => {
+          samples += batch.values.length / batch.channels;
+        },
+      },
+      clock,
+    ),
+    createCameraHealthActor({ deviceId: 'cam-a', probe: sim.camera('cam-a') }, clock),
+  ];
+  for (const actor of actors) {
+    actor.on('status', record);
+    actor.start();
+  }
+  sim.start();
+  await clock.advanceAsync(30 * 60_000);
+
+  t.ok(faults.length > 20, `${faults.length} faults in half an hour`);
+  t.same(
+    events
+      .slice(0, 3)
+      .map((e) => `${e.deviceId} ${e.status}`)
+      .sort(),
+    ['cam-a online', 'qr-in online', 'shelf-a1 online'],
+    'every device reports online at start',
+  );
+  for (const fault of faults.filter((f) => f.deviceKind !== 'camera')) {
+    // Either it went down at that instant, or it was still down from the fault before (no new event).
+    const last = events.findLast((e) => e.deviceId === fault.deviceId && e.at <= fault.at);
+    t.match(last, { status: 'offline', reason: fault.reason }, `${fault.kind} on ${fault.deviceId} at once`);
+    const up = events.find((e) => e.deviceId === fault.deviceId && e.at > fault.at && e.status === 'online');
+    t.ok(up, `${fault.deviceId} back online`);
+  }
+  t.ok(
+    events.some((e) => e.deviceId === 'cam-a' && e.status !== 'online'),
+    'the camera was seen in trouble too',
+  );
+  t.ok(samples > 30 * 60 * 40 * 0.9, `${samples} samples reached the shelf's consumer through the outages`);
+
+  await Promise.all(actors.map((actor) => closeDevice(actor)));
+  sim.stop();
+  t.equal(clock.pending, 0, 'nothing left running');
+});
