@@ -246,7 +246,7 @@ export class Outbox {
       return;
     }
     this.#ackPending = false;
-    batch.forEach((w, i) => w.resolve(committed[i] as Envelope));
+    for (const [i, w] of batch.entries()) w.resolve(committed[i] as Envelope);
     if (committed.length > 0) for (const listener of this.#listeners) listener(this.lastSeq);
   }
 

@@ -1,0 +1,161 @@
+// The composition root: builds every part from the configuration, starts them in the order of the
+// flow (outbox before anything can emit, uplink, then devices) and stops them in reverse.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommandHandler, defineCommand, noArgs } from './commands/index.js';
+import type { HubConfig } from './config/load.js';
+import type { EventData, EventKind } from './events/catalogue.js';
+import { Devices } from './machines/devices.js';
+import { Outbox } from './outbox/outbox.js';
+import type { Logger } from './system/log.js';
+import { Uplink } from './uplink/uplink.js';
+
+/** A part of the daemon with a start/stop contract; stop must not throw and must be safe before start. */
+export interface Part {
+  name: string;
+  start(): Promise<void> | void;
+  stop(reason: string): Promise<void> | void;
+}
+
+export interface AppOptions {
+  config: HubConfig;
+  log: Logger;
+  version: string;
+  /** How long a stop may wait for the cloud to acknowledge the last events. */
+  drainMs?: number;
+}
+
+export class App {
+  readonly outbox: Outbox;
+  readonly uplink: Uplink;
+  readonly devices: Devices;
+  readonly commands: CommandHandler;
+  readonly #log: Logger;
+  readonly #opts: AppOptions;
+  readonly #parts: Part[];
+  #started: Part[] = [];
+  #stopping: Promise<void> | undefined;
+  readonly stats = { emitFailures: 0 };
+
+  /** Builds the parts; opening the outbox is the only I/O, so a bad data directory fails here. */
+  constructor(opts: AppOptions) {
+    const { config, log } = opts;
+    this.#opts = opts;
+    this.#log = log;
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
+    this.outbox = Outbox.open({
+      path: join(config.dataDir, 'outbox.db'),
+      hub: { hubId: config.hub.id, storeId: config.hub.storeId },
+      maxEvents: config.outbox.maxEvents,
+      commitIntervalMs: config.outbox.commitIntervalMs,
+      log: log.child({ part: 'outbox' }),
+    });
+    this.commands = new CommandHandler((entry) => this.emit('audit.command', entry));
+    this.uplink = new Uplink({
+      url: config.upstream.url,
+      token: config.upstream.token,
+      hub: { hubId: config.hub.id, storeId: config.hub.storeId },
+      version: opts.version,
+      source: this.outbox,
+      settings: config.upstream,
+      log: log.child({ part: 'uplink' }),
+      onCommand: (cmd) => this.commands.handle('cloud', cmd.name, cmd.args),
+    });
+    this.devices = new Devices(config, log, (data) => this.emit('device.status', data));
+    this.commands.register(
+      'hub.status',
+      defineCommand({
+        summary: "The hub's uplink, outbox and device states",
+        args: noArgs,
+        run: () => this.status(),
+      }),
+    );
+    const outbox = this.outbox;
+    const uplink = this.uplink;
+    this.#parts = [
+      {
+        name: 'outbox',
+        start: () => {
+          this.emit('hub.started', {
+            version: opts.version,
+            previousStop: outbox.previousStop,
+            devices: this.devices.count,
+          });
+        },
+        stop: () => outbox.close(),
+      },
+      {
+        name: 'uplink',
+        start: () => uplink.start(),
+        stop: async () => {
+          outbox.flush();
+          const drained = await uplink.drain(this.#opts.drainMs ?? 1500);
+          if (!drained)
+            this.#log.info({ pending: outbox.lastSeq - uplink.ackedSeq }, 'events left for the next start');
+          await uplink.stop();
+        },
+      },
+      { name: 'devices', start: () => this.devices.start(), stop: () => this.devices.stop() },
+    ];
+  }
+
+  /** Starts every part in order; if one fails, those already started are stopped and the error is thrown. */
+  async start(): Promise<void> {
+    for (const part of this.#parts) {
+      try {
+        await part.start();
+      } catch (err) {
+        this.#log.error({ err, part: part.name }, 'a part failed to start');
+        await this.stop('start failed');
+        throw err;
+      }
+      this.#started.push(part);
+      this.#log.debug({ part: part.name }, 'started');
+    }
+    this.#log.info(
+      { hubId: this.#opts.config.hub.id, parts: this.#started.map((p) => p.name) },
+      'hub started',
+    );
+  }
+
+  /** Stops in reverse order: devices to their safe state first, the outbox last. Idempotent. */
+  stop(reason: string): Promise<void> {
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<void> {
+    this.#log.info({ reason }, 'hub stopping');
+    if (this.#started.length > 0) this.emit('hub.stopping', { reason });
+    for (const part of this.#started.reverse()) {
+      try {
+        await part.stop(reason);
+      } catch (err) {
+        this.#log.error({ err, part: part.name }, 'a part failed to stop cleanly');
+      }
+    }
+    this.#started = [];
+  }
+
+  /** Records an event; a failure to make it durable is logged and counted, never thrown at the caller. */
+  emit<K extends EventKind>(kind: K, data: EventData<K>): void {
+    this.outbox.emit(kind, data).catch((err: Error) => {
+      this.stats.emitFailures++;
+      this.#log.error({ err: err.message, kind }, 'event could not be stored');
+    });
+  }
+
+  status() {
+    return {
+      uplink: {
+        state: this.uplink.state,
+        sentSeq: this.uplink.sentSeq,
+        ackedSeq: this.uplink.ackedSeq,
+        ...this.uplink.stats,
+      },
+      outbox: { depth: this.outbox.depth, lastSeq: this.outbox.lastSeq },
+      devices: this.devices.statuses(),
+      emitFailures: this.stats.emitFailures,
+    };
+  }
+}

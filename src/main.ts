@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+// The `store-gateway` command: parses arguments, loads the configuration and runs the daemon, the
+// configuration check, the reference upstream or the demo. Exit codes: 0 ok, 1 failure, 2 bad usage or config.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { App } from './app.js';
+import { ConfigError, type HubConfig, loadConfig } from './config/load.js';
+import { runDemo } from './demo.js';
+import { OutboxError } from './outbox/outbox.js';
+import { createLogger } from './system/log.js';
+import { runUpstreamCommand } from './upstream/command.js';
+
+/** The folder holding package.json, whether this runs from dist/src or from src under a TS loader. */
+export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+export const version = (
+  JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }
+).version;
+export const defaultConfig = join(packageRoot, 'configs', 'simulated-store.yaml');
+
+const usage = `store-gateway ${version}: the hub daemon of a checkout-free store
+
+Usage:
+  store-gateway run [--config FILE]      run the daemon (default: the simulated store)
+  store-gateway check-config FILE        validate a configuration; exit 0 if valid, 2 otherwise
+  store-gateway upstream [--port N]      run the reference upstream (the cloud stand-in)
+  store-gateway demo                     run the simulated store and the reference upstream together
+  store-gateway --help | --version
+
+Environment (wins over the file): STORE_GATEWAY_CONFIG, STORE_GATEWAY_DATA_DIR,
+STORE_GATEWAY_UPSTREAM_URL, STORE_GATEWAY_UPSTREAM_TOKEN, STORE_GATEWAY_DIAGNOSTICS_LISTEN.
+Run "store-gateway COMMAND --help" for a command's options.`;
+
+const runUsage = `Usage: store-gateway run [--config FILE]
+
+Runs the daemon. FILE defaults to $STORE_GATEWAY_CONFIG, else the simulated store
+(${defaultConfig}). Logs are JSON lines on stdout. SIGTERM or SIGINT stop it cleanly.`;
+
+const checkUsage = `Usage: store-gateway check-config FILE
+
+Validates FILE with the environment overrides applied, without touching any hardware.
+Exit 0 when valid; otherwise exit 2 and one line per problem, naming its key.`;
+
+type Out = { out: (s: string) => void; err: (s: string) => void };
+const stdio: Out = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: Out = stdio,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      io.out(usage);
+      return command === undefined ? 2 : 0;
+    case '--version':
+    case '-v':
+      io.out(version);
+      return 0;
+    case 'run':
+      return runDaemon(rest, env, io);
+    case 'check-config':
+      return checkConfig(rest, env, io);
+    case 'upstream':
+      return runUpstreamCommand(rest, env);
+    case 'demo':
+      return runDemo(rest, io);
+    default:
+      io.err(`store-gateway: unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, io: Out, help: string) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+    });
+  } catch (err) {
+    io.err(`store-gateway: ${(err as Error).message}\n\n${help}`);
+    return undefined;
+  }
+}
+
+function checkConfig(args: string[], env: NodeJS.ProcessEnv, io: Out): number {
+  const parsed = parse(args, {}, io, checkUsage);
+  if (!parsed) return 2;
+  if (parsed.values.help) {
+    io.out(checkUsage);
+    return 0;
+  }
+  const [file] = parsed.positionals;
+  if (!file || parsed.positionals.length > 1) {
+    io.err(checkUsage);
+    return 2;
+  }
+  try {
+    const config = loadConfig(file, env);
+    const d = config.devices;
+    io.out(
+      `${file}: valid (hub ${config.hub.id}, store ${config.hub.storeId}; ${d.gates.length} gates, ` +
+        `${d.scanners.length} scanners, ${d.shelves.length} shelves, ${d.cameras.length} cameras)`,
+    );
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) io.err(problem.startsWith(file) ? problem : `${file}: ${problem}`);
+    return 2;
+  }
+}
+
+async function runDaemon(args: string[], env: NodeJS.ProcessEnv, io: Out): Promise<number> {
+  const parsed = parse(args, { config: { type: 'string', short: 'c' } }, io, runUsage);
+  if (!parsed) return 2;
+  if (parsed.values.help) {
+    io.out(runUsage);
+    return 0;
+  }
+  if (parsed.positionals.length > 0) {
+    io.err(`store-gateway run: unexpected argument "${parsed.positionals[0]}"\n\n${runUsage}`);
+    return 2;
+  }
+  const file = (parsed.values as { config?: string }).config ?? env.STORE_GATEWAY_CONFIG ?? defaultConfig;
+  let config: HubConfig;
+  try {
+    config = loadConfig(file, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) io.err(problem.startsWith(file) ? problem : `${file}: ${problem}`);
+    return 2;
+  }
+  const log = createLogger(config.log.level);
+  let app: App;
+  try {
+    app = new App({ config, log, version });
+  } catch (err) {
+    if (!(err instanceof OutboxError)) throw err;
+    log.fatal({ code: err.code, path: err.path }, err.message);
+    io.err(`store-gateway: ${err.message}`);
+    return 1;
+  }
+  const stopped = new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (++signals > 1) {
+        log.warn({ signal }, 'second signal: exiting at once');
+        resolve(1);
+        return;
+      }
+      // A stop that hangs must not keep systemd waiting: the outbox is crash-safe anyway.
+      const deadline = setTimeout(() => {
+        log.error('stop took too long; exiting');
+        resolve(1);
+      }, 8000);
+      deadline.unref();
+      app.stop(signal).then(() => resolve(0));
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'unexpected error; stopping with outputs in their safe state');
+    app.stop('crash').finally(() => process.exit(1));
+  });
+  await app.start();
+  return stopped;
+}
+
+const invokedDirectly =
+  process.argv[1] && fileURLToPath(import.meta.url) === (await realpath(process.argv[1]));
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(
+        `store-gateway: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}
+
+function findPackageRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${from}`);
+    dir = up;
+  }
+  return dir;
+}
+
+async function realpath(path: string): Promise<string> {
+  const { realpathSync } = await import('node:fs');
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}

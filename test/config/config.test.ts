@@ -1,0 +1,159 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import t from 'tap';
+import { configJsonSchema, configurationDoc } from '../../src/config/json-schema.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const simulated = join(root, 'configs', 'simulated-store.yaml');
+const example = join(root, 'configs', 'example-store.yaml');
+
+const problemsOf = (file: string, env: NodeJS.ProcessEnv = {}): string[] => {
+  try {
+    loadConfig(file, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
+const minimal = `hub: { id: hub-1, storeId: store-1 }
+upstream: { url: "wss://cloud.example.com/hub", tokenFile: token }
+`;
+
+t.test('the shipped configurations are valid', async (t) => {
+  const sim = loadConfig(simulated, {});
+  t.equal(sim.hub.id, 'hub-sim-01');
+  t.equal(
+    sim.upstream.token.reveal(),
+    'dev-only-token-not-a-secret',
+    'the token comes from tokenFile, relative to the config',
+  );
+  t.equal(sim.dataDir, join(root, '.data', 'hub'), 'dataDir is relative to the config file');
+  t.ok(sim.devices.shelves.length > 0 && sim.devices.cameras.length > 0);
+  const real = loadConfig(example, { STORE_GATEWAY_UPSTREAM_TOKEN: 'abc' });
+  t.match(real.upstream.url, /^wss:\/\//, 'the example hub talks to its cloud over TLS');
+});
+
+t.test('the JSON Schema in configs/ is the one the code generates', async (t) => {
+  t.equal(
+    readFileSync(join(root, 'configs', 'store-gateway.schema.json'), 'utf8'),
+    configJsonSchema(),
+    'run npm run schema',
+  );
+  const doc = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+  t.equal(doc, configurationDoc(doc), 'docs/configuration.md lists every key; run npm run schema');
+  t.match(doc, /\| `upstream\.tokenFile` \| string \|/);
+  t.match(doc, /\| `devices\.shelves\[\]\.plates` \| integer 1\.\.64 \| `4` \|/);
+});
+
+t.test('environment overrides win over the file', async (t) => {
+  const c = loadConfig(simulated, {
+    STORE_GATEWAY_DATA_DIR: '/tmp/hub-data',
+    STORE_GATEWAY_UPSTREAM_URL: 'wss://cloud.example.com/v1',
+    STORE_GATEWAY_UPSTREAM_TOKEN: 'from-env',
+    STORE_GATEWAY_DIAGNOSTICS_LISTEN: '0.0.0.0:9090',
+  });
+  t.equal(c.dataDir, '/tmp/hub-data');
+  t.equal(c.upstream.url, 'wss://cloud.example.com/v1');
+  t.equal(c.upstream.token.reveal(), 'from-env', 'the environment token wins over tokenFile');
+  t.equal(c.diagnostics.listen, '0.0.0.0:9090');
+  t.same(
+    problemsOf(simulated, { STORE_GATEWAY_UPSTREAM_URL: 'http://cloud' }),
+    ['upstream.url (from STORE_GATEWAY_UPSTREAM_URL): a ws:// or wss:// URL'],
+    'a bad override is named by its variable',
+  );
+});
+
+t.test('the token never shows when the config is printed, logged or serialised', async (t) => {
+  const c = loadConfig(simulated, { STORE_GATEWAY_UPSTREAM_TOKEN: 'super-secret-value' });
+  t.notMatch(JSON.stringify(c), /super-secret-value/);
+  t.notMatch(inspect(c, { depth: 10 }), /super-secret-value/);
+  t.notMatch(String(c.upstream.token), /super-secret-value/);
+});
+
+t.test('every problem is reported on its own line naming the key path', async (t) => {
+  const dir = t.testdir({
+    token: 'abc\n',
+    'bad.yaml': `hub:
+  id: hub-1
+  storeId: 3
+  colour: red
+upstream:
+  url: "wss://cloud.example.com/hub"
+  tokenFile: token
+  maxInFlight: lots
+devices:
+  shelves:
+    - { id: s1, driver: sim, plates: 0 }
+sim: {}
+`,
+  });
+  const problems = problemsOf(join(dir, 'bad.yaml'));
+  t.same(problems.sort(), [
+    'devices.shelves[0].plates: Too small: expected number to be >=1',
+    'hub.colour: unknown key',
+    'hub.storeId: Invalid input: expected string, received number',
+    'upstream.maxInFlight: Invalid input: expected number, received string',
+  ]);
+});
+
+t.test('references between devices are checked', async (t) => {
+  const dir = t.testdir({
+    token: 'abc',
+    'refs.yaml': `${minimal}devices:
+  gates: [{ id: g1, role: entry, driver: sim }]
+  scanners: [{ id: s1, kind: qr, gateId: g2, driver: sim }, { id: g1, kind: qr, gateId: g1, driver: sim }]
+  shelves: [{ id: sh1, driver: sim, cameras: [cam9] }]
+`,
+  });
+  t.same(problemsOf(join(dir, 'refs.yaml')).sort(), [
+    'devices.scanners[0].gateId: no gate with id "g2" in devices.gates',
+    'devices.scanners[1].id: duplicate device id "g1" (also at devices.gates[0])',
+    'devices.shelves[0].cameras[0]: no camera with id "cam9" in devices.cameras',
+    'sim: required when a device uses driver "sim"',
+  ]);
+});
+
+t.test('a token written in the config file is refused, and its value is not repeated', async (t) => {
+  const dir = t.testdir({
+    'inline.yaml': 'hub: { id: h, storeId: s }\nupstream: { url: "ws://x", token: hunter2 }\n',
+  });
+  const problems = problemsOf(join(dir, 'inline.yaml'));
+  t.match(problems[0], /^upstream\.token: secrets are not read from the config file/);
+  t.notMatch(problems.join('\n'), /hunter2/);
+});
+
+t.test('missing, unreadable and malformed files get one clear line', async (t) => {
+  const dir = t.testdir({
+    'broken.yaml': 'hub:\n  id: [unclosed\n',
+    'list.yaml': '- just\n- a list\n',
+    'dupe.yaml': 'hub: {id: a, storeId: b}\nhub: {id: c, storeId: d}\n',
+    'notoken.yaml': 'hub: { id: h, storeId: s }\nupstream: { url: "ws://x" }\n',
+    'badtoken.yaml': 'hub: { id: h, storeId: s }\nupstream: { url: "ws://x", tokenFile: t }\n',
+    t: 'has spaces in it\n',
+    'missingtoken.yaml': 'hub: { id: h, storeId: s }\nupstream: { url: "ws://x", tokenFile: nothere }\n',
+  });
+  t.match(problemsOf(join(dir, 'nope.yaml')), [/nope\.yaml: cannot read the file \(ENOENT\)/]);
+  t.match(problemsOf(join(dir, 'broken.yaml')), [/broken\.yaml:\d+:\d+: not valid YAML/]);
+  t.match(problemsOf(join(dir, 'list.yaml')), [/expected a mapping of keys at the top level/]);
+  t.match(problemsOf(join(dir, 'dupe.yaml')), [/not valid YAML: Map keys must be unique/]);
+  t.same(problemsOf(join(dir, 'notoken.yaml')), [
+    'upstream: no token; set upstream.tokenFile or STORE_GATEWAY_UPSTREAM_TOKEN',
+  ]);
+  t.same(problemsOf(join(dir, 'badtoken.yaml')), [
+    'upstream.tokenFile: the token must be printable ASCII without spaces',
+  ]);
+  t.match(problemsOf(join(dir, 'missingtoken.yaml')), [
+    /upstream\.tokenFile: cannot read .*nothere \(ENOENT\)/,
+  ]);
+  t.same(problemsOf(join(dir, 'notoken.yaml'), { STORE_GATEWAY_UPSTREAM_TOKEN: 'x'.repeat(9000) }), [
+    'STORE_GATEWAY_UPSTREAM_TOKEN: the token is longer than 8192 characters',
+  ]);
+  writeFileSync(join(dir, 'empty.yaml'), '');
+  t.ok(
+    problemsOf(join(dir, 'empty.yaml')).includes('hub: Invalid input: expected object, received undefined'),
+  );
+});
