@@ -5,11 +5,10 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { UpstreamConfig } from '../config/schema.js';
 import { type Envelope, eventFrame } from '../events/envelope.js';
+import { protocolVersion, subprotocol } from '../events/wire.js';
 import type { Logger } from '../system/log.js';
 import type { Secret } from '../system/secret.js';
 import { type CommandFrame, type CommandOutcome, parseCloudFrame } from './frames.js';
-
-export const subprotocol = 'store-gateway.v1';
 
 /** What the uplink needs of the outbox. */
 export interface EventSource {
@@ -207,7 +206,15 @@ export class Uplink {
       }
       this.#setState('handshaking');
       const { hubId, storeId } = this.#opts.hub;
-      ws.send(JSON.stringify({ type: 'hello', protocol: 1, hubId, storeId, version: this.#opts.version }));
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          protocol: protocolVersion,
+          hubId,
+          storeId,
+          version: this.#opts.version,
+        }),
+      );
       this.#after(settings.helloTimeoutMs, () => {
         if (this.#ws === ws && this.#state === 'handshaking') {
           this.#log.warn({ ms: settings.helloTimeoutMs }, 'no welcome from the cloud; reconnecting');

@@ -1,9 +1,9 @@
 // Frames a hub may send under protocol v1 (docs/protocol.md), and the one parser that reads them.
 // Objects are not strict: a newer hub may add fields, and receivers ignore what they do not know.
 import { z } from 'zod';
+import { parseFrame } from '../events/wire.js';
 
-export const subprotocol = 'store-gateway.v1';
-export const protocolVersion = 1;
+export { protocolVersion, subprotocol } from '../events/wire.js';
 
 const seq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const frameId = z.string().min(1).max(128);
@@ -56,24 +56,7 @@ const byType: Record<HubFrame['type'], z.ZodType<HubFrame>> = {
   'command.result': commandResultFrame,
 };
 
-/** Parses one text frame; returns the frame or why it is invalid (the reason never quotes the content). */
+/** Parses one text frame from a hub; returns the frame or why it is invalid. */
 export function parseHubFrame(text: string): { frame: HubFrame } | { invalid: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { invalid: 'not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { invalid: 'not a JSON object' };
-  const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string') return { invalid: 'no "type"' };
-  const schema = Object.hasOwn(byType, type) ? byType[type as HubFrame['type']] : undefined;
-  if (!schema) return { invalid: `unknown type "${type.slice(0, 40)}"` };
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return { frame: parsed.data };
-  const issue = parsed.error.issues[0];
-  return {
-    invalid: `bad "${type}" frame: ${issue?.path.join('.') || '(frame)'} ${issue?.message ?? ''}`.trim(),
-  };
+  return parseFrame(text, byType);
 }
