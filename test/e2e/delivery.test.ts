@@ -7,6 +7,7 @@ import { Secret } from '../../src/system/secret.js';
 import { startUpstream, type Upstream } from '../../src/upstream/server.js';
 import { startDaemon, until, writeBusyStore } from '../helpers/daemon.js';
 import { startFlakyNetwork } from '../helpers/flaky-network.js';
+import type { TestContext } from '../helpers/tap-types.js';
 
 const hubId = 'hub-e2e';
 const token = new Secret('e2e-token');
@@ -22,7 +23,7 @@ async function upstreamIn(dir: string, opts: { port?: number; ackDelayMs?: numbe
 }
 
 /** Every stored event of the hub, with the checks every scenario shares: seqs 1..N, each once. */
-function delivered(t: Tap.Test, upstream: Upstream) {
+function delivered(t: TestContext, upstream: Upstream) {
   const events = upstream.events(hubId, 0, 1_000_000);
   const seqs = events.map((e) => e.seq);
   t.same(
@@ -35,7 +36,7 @@ function delivered(t: Tap.Test, upstream: Upstream) {
 }
 
 /** After the daemon stopped: its outbox holds nothing the cloud lacks. */
-function outboxDrainedInto(t: Tap.Test, dir: string, upstream: Upstream) {
+function outboxDrainedInto(t: TestContext, dir: string, upstream: Upstream) {
   const outbox = Outbox.open({
     path: join(dir, 'hub-data', 'outbox.db'),
     hub: { hubId, storeId: 'store-e2e' },

@@ -31,7 +31,7 @@ t.test('a burst of events is committed together with consecutive seqs', async (t
   t.equal(outbox.depth, 500);
   const read = outbox.readAfter(498, 10);
   t.same(
-    read.map((e) => [e.seq, e.kind, e.data.deviceId, e.hubId]),
+    read.map((e) => [e.seq, e.kind, (e.data as { deviceId: string }).deviceId, e.hubId]),
     [
       [499, 'device.status', 'd498', 'hub-t'],
       [500, 'device.status', 'd499', 'hub-t'],

@@ -6,6 +6,7 @@ import { Secret } from '../../src/system/secret.js';
 import { RequestError, Uplink, type UplinkOptions } from '../../src/uplink/uplink.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { type CloudScript, startScriptedCloud } from '../helpers/scripted-cloud.js';
+import type { TestContext } from '../helpers/tap-types.js';
 
 const hub = { hubId: 'hub-t', storeId: 'store-t' };
 const settings = {
@@ -20,7 +21,7 @@ const settings = {
   rejectedRetryMs: 60_000,
 };
 
-async function setup(t: Tap.Test, script: CloudScript = {}, extra: Partial<UplinkOptions> = {}) {
+async function setup(t: TestContext, script: CloudScript = {}, extra: Partial<UplinkOptions> = {}) {
   const cloud = await startScriptedCloud(script);
   const outbox = Outbox.open({
     path: join(t.testdir(), 'o.db'),
