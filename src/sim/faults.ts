@@ -4,8 +4,8 @@
 import type { SimCamera } from '../drivers/camera/sim.js';
 import type { Clock, TimerHandle } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
+import type { Random } from '../system/random.js';
 import type { SimBehaviour } from './behaviour.js';
-import type { Random } from './random.js';
 
 export type FaultKind = 'cable-kicked' | 'adapter-re-enumerating' | 'camera-frozen' | 'camera-stuttering';
 

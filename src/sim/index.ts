@@ -4,7 +4,7 @@ export { type GpioWrite, SimGpioChip } from '../drivers/gpio/sim.js';
 export { SimScanner } from '../drivers/scanner/sim.js';
 export { SimLink } from '../drivers/sim-link.js';
 export { type ShelfPhysics, SimShelf } from '../drivers/weight/sim.js';
+export { deriveSeed, Random } from '../system/random.js';
 export type { SimBehaviour } from './behaviour.js';
 export { type Fault, type FaultKind, FaultScheduler, type FaultTarget } from './faults.js';
-export { deriveSeed, Random } from './random.js';
 export { SimStore } from './store.js';

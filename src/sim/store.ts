@@ -8,9 +8,9 @@ import { SimScanner } from '../drivers/scanner/sim.js';
 import { SimShelf } from '../drivers/weight/sim.js';
 import type { Clock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
+import { Random } from '../system/random.js';
 import type { SimBehaviour } from './behaviour.js';
 import { cameraTarget, type Fault, FaultScheduler, scannerTarget, shelfTarget } from './faults.js';
-import { Random } from './random.js';
 
 /** Used when the configuration has no `sim` section (then no device is simulated anyway). */
 const quietStore: SimConfig = { seed: 1, faultEverySeconds: 0, faultDurationSeconds: 4 };

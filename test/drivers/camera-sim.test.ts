@@ -1,6 +1,6 @@
 import t from 'tap';
 import { SimCamera } from '../../src/drivers/camera/sim.js';
-import { Random } from '../../src/sim/random.js';
+import { Random } from '../../src/system/random.js';
 
 t.test('a healthy camera answers at about 15 fps with a small latency', async (t) => {
   const camera = new SimCamera('cam-a', new Random(1));

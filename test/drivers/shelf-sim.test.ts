@@ -1,8 +1,8 @@
 import t from 'tap';
 import type { SampleBatch } from '../../src/drivers/weight/port.js';
 import { SimShelf } from '../../src/drivers/weight/sim.js';
-import { Random } from '../../src/sim/random.js';
 import { FakeClock } from '../../src/system/clock.js';
+import { Random } from '../../src/system/random.js';
 
 const shelfConfig = { id: 'shelf-a1', plates: 4, sampleRateHz: 40 };
 

@@ -2,8 +2,8 @@ import t from 'tap';
 import type { CameraProbe, CameraProbeResult } from '../../src/drivers/camera/port.js';
 import { SimCamera } from '../../src/drivers/camera/sim.js';
 import { type CameraHealthInput, closeDevice, createCameraHealthActor } from '../../src/machines/index.js';
-import { Random } from '../../src/sim/random.js';
 import { FakeClock } from '../../src/system/clock.js';
+import { Random } from '../../src/system/random.js';
 
 function watchCamera(clock: FakeClock, probe: CameraProbe, options: Partial<CameraHealthInput> = {}) {
   const statuses: [string, string][] = [];

@@ -8,8 +8,8 @@ import {
   retryDelay,
   type StatusEmitted,
 } from '../../src/machines/index.js';
-import { Random } from '../../src/sim/random.js';
 import { FakeClock } from '../../src/system/clock.js';
+import { Random } from '../../src/system/random.js';
 import { Secret } from '../../src/system/secret.js';
 
 const start = Date.UTC(2025, 0, 1);

@@ -1,5 +1,5 @@
 // A camera whose health the simulated store can spoil: frozen (probes fail) or slow (low frame rate).
-import type { Random } from '../../sim/random.js';
+import type { Random } from '../../system/random.js';
 import type { CameraProbe, CameraProbeResult } from './port.js';
 
 const NOMINAL_FPS = 15;

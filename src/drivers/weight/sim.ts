@@ -3,8 +3,8 @@
 // Cheap on purpose: a hub may simulate thousands of plates, so the sample loop allocates nothing and
 // does no transcendental maths except on plates that are still ringing.
 import type { ShelfConfig } from '../../config/schema.js';
-import { Random } from '../../sim/random.js';
 import type { Clock, TimerHandle } from '../../system/clock.js';
+import { Random } from '../../system/random.js';
 import { SimLink } from '../sim-link.js';
 import type { SampleBatch, WeightLink } from './port.js';
 

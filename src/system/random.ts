@@ -1,4 +1,4 @@
-// The simulation's only source of chance. Seeded, so a run (and a failing test) can be repeated.
+// Chance as the simulation sees it. Seeded, so a run (and a failing test) can be repeated.
 
 /** A seeded pseudo-random stream (mulberry32): fast, 32-bit state, good enough for a simulation. */
 export class Random {

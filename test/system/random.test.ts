@@ -1,5 +1,5 @@
 import t from 'tap';
-import { deriveSeed, Random } from '../../src/sim/random.js';
+import { deriveSeed, Random } from '../../src/system/random.js';
 
 t.test('the same seed gives the same numbers, another seed others', (t) => {
   const draw = (seed: number) => Array.from({ length: 5 }, () => new Random(seed)).map((r) => r.uint32());
