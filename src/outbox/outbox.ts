@@ -89,14 +89,17 @@ export class Outbox {
       db.pragma('busy_timeout = 2000');
       if (opts.maxFileBytes)
         db.pragma(`max_page_count = ${Math.max(8, Math.floor(opts.maxFileBytes / 4096))}`);
-      const check = db.pragma('quick_check', { simple: true });
-      if (check !== 'ok')
-        throw new OutboxError('corrupt', opts.path, `integrity check failed: ${String(check)}`);
       const fresh = migrate(db);
       const cleanStop = db.prepare("SELECT value FROM meta WHERE key = 'clean_stop'").get() as
         | { value: number }
         | undefined;
       const previousStop = fresh ? 'none' : cleanStop?.value === 1 ? 'clean' : 'crash';
+      // A full check reads the whole file (seconds on an SD card); after a clean stop it cannot be needed.
+      if (previousStop === 'crash') {
+        const check = db.pragma('quick_check', { simple: true });
+        if (check !== 'ok')
+          throw new OutboxError('corrupt', opts.path, `integrity check failed: ${String(check)}`);
+      }
       // Until close() says otherwise, the next start will count this run as a crash.
       db.prepare(
         "INSERT INTO meta (key, value) VALUES ('clean_stop', 0) ON CONFLICT(key) DO UPDATE SET value = 0",
@@ -165,16 +168,27 @@ export class Outbox {
 
   /**
    * The cloud has seen seqs up to `seq` although this outbox never reached them (its data directory
-   * was lost or restored from an old backup): numbering jumps past them so no seq is ever reused.
+   * was lost or restored from an old backup). Unsent events are renumbered after `seq` and numbering
+   * goes on from there, so no seq is ever reused and nothing recorded before the welcome is lost.
+   * Envelopes already handed out keep their old seq; only the stored events move.
    */
   skipTo(seq: number): void {
     if (seq < this.#nextSeq) return;
     this.#log.warn(
-      { lastSeq: this.lastSeq, cloudSeq: seq },
-      'the cloud is ahead of this outbox; seq numbering jumps forward',
+      { lastSeq: this.lastSeq, cloudSeq: seq, unsent: this.#depth },
+      'the cloud is ahead of this outbox; unsent events are renumbered after its seq',
     );
-    this.#nextSeq = seq + 1;
-    this.#stmt.setMeta.run('next_seq', this.#nextSeq);
+    const first = (this.#db.prepare('SELECT MIN(seq) AS m FROM events').get() as { m: number | null }).m;
+    const offset = first === null ? 0 : seq + 1 - first;
+    this.#db.transaction(() => {
+      // Through negative numbers, so no row collides with another while the primary keys move.
+      this.#db.prepare('UPDATE events SET seq = -(seq + ?)').run(offset);
+      this.#db.prepare('UPDATE events SET seq = -seq').run();
+      this.#nextSeq = first === null ? seq + 1 : this.#nextSeq + offset;
+      this.#ackedSeq = seq;
+      this.#stmt.setMeta.run('next_seq', this.#nextSeq);
+      this.#stmt.setMeta.run('acked_seq', seq);
+    })();
   }
 
   /** Calls `listener(lastSeq)` after every commit that added events; returns the unsubscribe function. */
@@ -243,11 +257,37 @@ export class Outbox {
       const error = describeSqliteError(err, this.#opts.path);
       this.#log.error({ err: error, events: batch.length }, error.message);
       for (const w of batch) w.reject(error);
+      // Acknowledged events were rolled back with the batch; deleting them alone frees the space it needed.
+      if (this.#ackPending) this.#deleteAcked();
       return;
     }
     this.#ackPending = false;
     for (const [i, w] of batch.entries()) w.resolve(committed[i] as Envelope);
-    if (committed.length > 0) for (const listener of this.#listeners) listener(this.lastSeq);
+    if (committed.length > 0) for (const listener of this.#listeners) this.#notify(listener);
+  }
+
+  #deleteAcked(): void {
+    try {
+      this.#db.transaction(() => {
+        this.#depth -= this.#stmt.deleteThrough.run(this.#ackedSeq).changes;
+        this.#stmt.setMeta.run('acked_seq', this.#ackedSeq);
+      })();
+      this.#ackPending = false;
+    } catch (err) {
+      this.#log.error(
+        { err: describeSqliteError(err, this.#opts.path) },
+        'outbox: could not delete acknowledged events',
+      );
+    }
+  }
+
+  #notify(listener: (lastSeq: number) => void): void {
+    try {
+      listener(this.lastSeq);
+    } catch (err) {
+      // A listener's trouble is its own: the events are committed whatever it does.
+      this.#log.error({ err }, 'outbox: a commit listener failed');
+    }
   }
 
   #insert(event: PendingEvent): Envelope {

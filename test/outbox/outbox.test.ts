@@ -81,7 +81,7 @@ t.test('a hub killed with SIGKILL mid-burst never reuses a seq it reported as co
       child.on('exit', () => resolve());
     });
     const outbox = open(path);
-    t.equal(outbox.previousStop, round === 0 ? 'crash' : 'crash');
+    t.equal(outbox.previousStop, 'crash', 'a killed writer counts as a crash');
     t.ok(
       outbox.lastSeq >= highest,
       `round ${round}: last seq ${outbox.lastSeq} covers every reported seq ${highest}`,
@@ -158,9 +158,15 @@ t.test(
     t.match((error as Error).message, /disk is full.*free space/);
     t.equal(outbox.depth, committed, 'every event committed before the disk filled is still there');
     outbox.ack(outbox.lastSeq);
-    outbox.flush();
+    await t.rejects(
+      outbox.emit('hub.stopping', big),
+      { code: 'disk_full' },
+      'still full while the batch fails',
+    );
+    t.equal(outbox.depth, 0, 'but the acknowledged events were deleted on their own, freeing their pages');
     const after = await outbox.emit('hub.stopping', { reason: 'space is back' });
     t.equal(after.seq, committed + 1, 'numbering continues without reusing the failed seqs');
+    t.equal(outbox.depth, 1);
   },
 );
 
@@ -177,21 +183,55 @@ t.test('a corrupt or unreadable outbox file is refused with a clear error', asyn
 });
 
 t.test(
-  'when the cloud is ahead of a restored outbox, numbering jumps past what the cloud has seen',
+  'when the cloud is ahead of a restored outbox, unsent events move past what the cloud has seen',
   async (t) => {
     const path = join(t.testdir(), 'o.db');
     const outbox = open(path);
     await outbox.emit('hub.stopping', { reason: 'a' });
+    await outbox.emit('hub.stopping', { reason: 'b' });
     outbox.skipTo(40);
-    t.equal((await outbox.emit('hub.stopping', { reason: 'b' })).seq, 41);
+    t.same(
+      outbox.readAfter(40, 10).map((e) => [e.seq, (e.data as { reason: string }).reason]),
+      [
+        [41, 'a'],
+        [42, 'b'],
+      ],
+      'events recorded before the welcome are kept, renumbered in order',
+    );
+    t.equal((await outbox.emit('hub.stopping', { reason: 'c' })).seq, 43);
     outbox.skipTo(10);
-    t.equal((await outbox.emit('hub.stopping', { reason: 'c' })).seq, 42, 'a lower mark changes nothing');
+    t.equal((await outbox.emit('hub.stopping', { reason: 'd' })).seq, 44, 'a lower mark changes nothing');
+    outbox.ack(42);
     outbox.close();
     const again = open(path);
-    t.equal((await again.emit('hub.stopping', { reason: 'd' })).seq, 43);
+    t.same(
+      again.readAfter(0, 10).map((e) => e.seq),
+      [43, 44],
+    );
+    t.equal((await again.emit('hub.stopping', { reason: 'e' })).seq, 45);
+    again.skipTo(100);
+    t.same(
+      again.readAfter(0, 10).map((e) => e.seq),
+      [101, 102, 103],
+    );
     again.close();
+    const empty = open(join(t.testdir(), 'empty.db'));
+    empty.skipTo(7);
+    t.equal((await empty.emit('hub.stopping', { reason: 'f' })).seq, 8, 'an empty outbox just numbers on');
+    empty.close();
   },
 );
+
+t.test('a listener that throws does not undo or hide a commit', async (t) => {
+  const outbox = open(join(t.testdir(), 'o.db'));
+  t.teardown(() => outbox.close());
+  outbox.onCommit(() => {
+    throw new Error('listener bug');
+  });
+  const e = await outbox.emit('hub.stopping', { reason: 'x' });
+  t.equal(e.seq, 1);
+  t.equal(outbox.depth, 1);
+});
 
 t.test('an emit after close is refused', async (t) => {
   const outbox = open(join(t.testdir(), 'o.db'));
