@@ -15,7 +15,8 @@ const hostPort = z
 export const upstreamUrl = z
   .string()
   .url('a URL such as wss://cloud.example.com/hub')
-  .refine((u) => /^wss?:\/\//.test(u), 'a ws:// or wss:// URL');
+  .refine((u) => /^wss?:\/\//.test(u), 'a ws:// or wss:// URL')
+  .refine((u) => !u.includes('#'), 'a URL without a #fragment (WebSocket URLs cannot have one)');
 
 const upstream = z
   .strictObject({

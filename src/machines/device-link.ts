@@ -10,8 +10,8 @@
 // `status` is emitted when status or reason changes; `context` is what diagnostics show.
 import { assign, createActor, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import type { DeviceLink } from '../drivers/link.js';
+import { type Backoff, defaultBackoff, retryDelay } from '../system/backoff.js';
 import type { Clock } from '../system/clock.js';
-import { type Backoff, defaultBackoff, retryDelay } from './backoff.js';
 import {
   type DeviceHealth,
   type DeviceKind,

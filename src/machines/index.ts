@@ -2,7 +2,7 @@
 // or input; each emits `status` ({ deviceId, deviceKind, status, reason }) when its health changes.
 import type { AnyActorRef } from 'xstate';
 
-export { type Backoff, defaultBackoff, retryDelay } from './backoff.js';
+export { type Backoff, defaultBackoff, retryDelay } from '../system/backoff.js';
 export {
   type CameraHealthActor,
   type CameraHealthContext,

@@ -1,5 +1,5 @@
-// How long a device link waits before trying again: doubling from minMs to maxMs, jittered so that
-// devices lost together (a hub's USB hub browning out) do not all retry in the same instant.
+// How long a device link or the uplink waits before trying again: doubling from minMs to maxMs, jittered so
+// that devices lost together (a USB hub browning out) or hubs cut off together do not all retry at once.
 
 export interface Backoff {
   /** Delay after the first failure (before jitter). */

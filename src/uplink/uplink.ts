@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import type { UpstreamConfig } from '../config/schema.js';
 import { type Envelope, eventFrame } from '../events/envelope.js';
 import { protocolVersion, subprotocol } from '../events/wire.js';
+import { retryDelay } from '../system/backoff.js';
 import type { Logger } from '../system/log.js';
 import type { Secret } from '../system/secret.js';
 import { type CommandFrame, type CommandOutcome, parseCloudFrame } from './frames.js';
@@ -13,6 +14,8 @@ import { type CommandFrame, type CommandOutcome, parseCloudFrame } from './frame
 /** What the uplink needs of the outbox. */
 export interface EventSource {
   readonly lastSeq: number;
+  /** Highest seq acknowledged and deleted locally. */
+  readonly ackedSeq: number;
   readAfter(seq: number, limit: number): Envelope[];
   ack(seq: number): void;
   skipTo(seq: number): void;
@@ -61,6 +64,12 @@ const abuseWindowMs = 60_000;
 const readBatch = 512;
 /** A connection that streamed this long proves the cloud is healthy: backoff starts over. */
 const stableAfterMs = 10_000;
+/** Answers to requests that already timed out are expected now and then; remember this many ids. */
+const lateAnswersKept = 256;
+/** While waiting for the socket to drain, look again this often in case no send callback is pending. */
+const drainRecheckMs = 50;
+/** Frames above maxFrameBytes are counted and dropped; only beyond this does ws itself close (1009). */
+const hardFrameCeiling = 64 * 1024 * 1024;
 
 export class Uplink {
   #state: UplinkState = 'idle';
@@ -77,6 +86,7 @@ export class Uplink {
   #missedPongs = 0;
   #invalidAt: number[] = [];
   #requests = new Map<string, OpenRequest>();
+  #timedOut = new Set<string>();
   #unsubscribe: (() => void) | undefined;
   #waitingForDrain = false;
   #connectedAt = 0;
@@ -100,6 +110,11 @@ export class Uplink {
 
   get sentSeq(): number {
     return this.#sentSeq;
+  }
+
+  /** Bytes written to the socket and not yet sent on: how far behind a slow link is. */
+  get bufferedBytes(): number {
+    return this.#ws?.bufferedAmount ?? 0;
   }
 
   /** Starts connecting; events committed to the source flow as soon as the cloud welcomes the hub. */
@@ -163,6 +178,9 @@ export class Uplink {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#requests.delete(id);
+        this.#timedOut.add(id);
+        if (this.#timedOut.size > lateAnswersKept)
+          this.#timedOut.delete(this.#timedOut.values().next().value as string);
         reject(new RequestError('timeout', `the cloud did not answer ${method} within ${ms} ms`));
       }, ms);
       this.#requests.set(id, { resolve, reject, timer });
@@ -181,17 +199,27 @@ export class Uplink {
     this.#setState('connecting');
     this.stats.connections++;
     const { settings, url, token } = this.#opts;
-    const ws = new WebSocket(url, subprotocol, {
-      headers: { authorization: `Bearer ${token.reveal()}` },
-      maxPayload: settings.maxFrameBytes,
-      handshakeTimeout: settings.helloTimeoutMs,
-      perMessageDeflate: false,
-      followRedirects: false,
-    });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, subprotocol, {
+        headers: { authorization: `Bearer ${token.reveal()}` },
+        maxPayload: Math.max(hardFrameCeiling, settings.maxFrameBytes),
+        handshakeTimeout: settings.helloTimeoutMs,
+        perMessageDeflate: false,
+        followRedirects: false,
+      });
+    } catch (err) {
+      // The config check catches bad URLs; this keeps one that slips through from killing the daemon.
+      this.stats.lastError = err instanceof Error ? err.message : String(err);
+      this.#setState('waiting');
+      this.#retry(0, this.stats.lastError);
+      return;
+    }
     this.#ws = ws;
     this.#invalidAt = [];
     this.#waitingForDrain = false;
     let refusedFor = 0;
+    let failure = '';
 
     ws.on('unexpected-response', (req, res) => {
       refusedFor = res.statusCode ?? 0;
@@ -222,17 +250,17 @@ export class Uplink {
         }
       });
     });
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) {
-        this.#invalid(ws, 'binary frame');
-        return;
-      }
-      this.#onFrame(ws, data.toString());
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary) this.#invalid(ws, 'binary frame');
+      else if (data.length > settings.maxFrameBytes)
+        this.#invalid(ws, `frame of ${data.length} bytes is too large`);
+      else this.#onFrame(ws, data.toString());
     });
     ws.on('pong', () => {
       this.#missedPongs = 0;
     });
     ws.on('error', (err) => {
+      failure = err.message;
       this.stats.lastError = err.message;
     });
     ws.on('close', (code, reason) => {
@@ -244,11 +272,13 @@ export class Uplink {
       const wasStreaming = this.#state === 'streaming';
       if (wasStreaming && Date.now() - this.#connectedAt >= stableAfterMs) this.#attempt = 0;
       this.#setState('waiting');
-      this.#retry(refusedFor, code, reason.toString());
+      // 1006 says only that the socket went away; the error before it says why (refused, reset, timeout).
+      const why = code === 1006 && failure ? failure : `closed ${code}${reason.length ? ` ${reason}` : ''}`;
+      this.#retry(refusedFor, why);
     });
   }
 
-  #retry(httpStatus: number, code: number, reason: string): void {
+  #retry(httpStatus: number, why: string): void {
     const s = this.#opts.settings;
     let delay: number;
     if (httpStatus === 401 || httpStatus === 403) {
@@ -257,16 +287,18 @@ export class Uplink {
       this.stats.lastError = `the cloud refused the token (HTTP ${httpStatus})`;
       this.#log.error({ httpStatus, retryInMs: Math.round(delay) }, this.stats.lastError);
     } else {
-      const ceiling = Math.min(s.reconnectMaxMs, s.reconnectMinMs * 2 ** this.#attempt);
-      delay = ceiling / 2 + (ceiling / 2) * this.#random();
       this.#attempt = Math.min(this.#attempt + 1, 30);
-      const why = httpStatus
-        ? `HTTP ${httpStatus}`
-        : code
-          ? `closed ${code}${reason ? ` ${reason}` : ''}`
-          : '';
+      delay = retryDelay(
+        this.#attempt,
+        { minMs: s.reconnectMinMs, maxMs: s.reconnectMaxMs, stableMs: stableAfterMs },
+        this.#random,
+      );
       this.#log.warn(
-        { retryInMs: Math.round(delay), reason: why || this.stats.lastError, url: redactUrl(this.#opts.url) },
+        {
+          retryInMs: Math.round(delay),
+          reason: httpStatus ? `HTTP ${httpStatus}` : why,
+          url: redactUrl(this.#opts.url),
+        },
         'cloud connection down; retrying',
       );
     }
@@ -275,6 +307,16 @@ export class Uplink {
   }
 
   #onFrame(ws: WebSocket, text: string): void {
+    try {
+      this.#handleFrame(ws, text);
+    } catch (err) {
+      // A frame the hub cannot handle (the outbox failing under it) must not take the daemon down.
+      this.#log.error({ err }, 'could not handle a frame from the cloud; reconnecting');
+      ws.terminate();
+    }
+  }
+
+  #handleFrame(ws: WebSocket, text: string): void {
     const parsed = parseCloudFrame(text);
     if ('invalid' in parsed) {
       this.#invalid(ws, parsed.invalid);
@@ -304,9 +346,15 @@ export class Uplink {
     }
     const source = this.#opts.source;
     if (ackedSeq > source.lastSeq) source.skipTo(ackedSeq);
+    else if (ackedSeq < source.ackedSeq)
+      // The cloud lost what it had acknowledged (a restore, a lagging replica); the hub deleted it already.
+      this.#log.error(
+        { cloudAckedSeq: ackedSeq, hubAckedSeq: source.ackedSeq },
+        'the cloud lost events it had acknowledged; they cannot be sent again',
+      );
     else source.ack(ackedSeq);
-    this.#ackedSeq = ackedSeq;
-    this.#sentSeq = ackedSeq;
+    this.#ackedSeq = Math.max(ackedSeq, source.ackedSeq);
+    this.#sentSeq = this.#ackedSeq;
     this.#connectedAt = Date.now();
     this.#missedPongs = 0;
     this.#setState('streaming');
@@ -344,6 +392,7 @@ export class Uplink {
 
   #onResponse(ws: WebSocket, id: string, result: unknown, error?: { code: string; message: string }): void {
     const open = this.#requests.get(id);
+    if (!open && this.#timedOut.delete(id)) return;
     if (!open) {
       this.#invalid(ws, 'response to no open request');
       return;
@@ -387,8 +436,14 @@ export class Uplink {
       const room = maxInFlight - (this.#sentSeq - this.#ackedSeq);
       if (room <= 0) return;
       if (ws.bufferedAmount >= maxBufferedBytes) {
-        // The last frame of each batch calls back once it left the buffer; pumping resumes from there.
+        // The last frame of each batch calls back once it left the buffer; pumping resumes from there,
+        // or from a recheck when the buffer was filled by other frames (requests, command results).
         this.#waitingForDrain = true;
+        this.#after(drainRecheckMs, () => {
+          if (!this.#waitingForDrain || this.#ws !== ws) return;
+          this.#waitingForDrain = false;
+          this.#pump();
+        });
         return;
       }
       const events = this.#opts.source.readAfter(this.#sentSeq, Math.min(room, readBatch));

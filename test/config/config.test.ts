@@ -65,6 +65,13 @@ t.test('environment overrides win over the file', async (t) => {
     ['upstream.url (from STORE_GATEWAY_UPSTREAM_URL): a ws:// or wss:// URL'],
     'a bad override is named by its variable',
   );
+  t.same(
+    problemsOf(simulated, { STORE_GATEWAY_UPSTREAM_URL: 'wss://cloud.example.com/hub#v1' }),
+    [
+      'upstream.url (from STORE_GATEWAY_UPSTREAM_URL): a URL without a #fragment (WebSocket URLs cannot have one)',
+    ],
+    'a URL the WebSocket client would refuse at start is refused by the check',
+  );
 });
 
 t.test('the token never shows when the config is printed, logged or serialised', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { defaultBackoff, retryDelay } from '../../src/machines/index.js';
+import { defaultBackoff, retryDelay } from '../../src/system/backoff.js';
 
 t.test('retry delays double from half a second to thirty, jittered into their upper half', (t) => {
   const lowest = (n: number) => retryDelay(n, defaultBackoff, () => 0);

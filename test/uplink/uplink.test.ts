@@ -132,24 +132,105 @@ t.test('no more than maxInFlight events are unacknowledged at any time', async (
 t.test(
   'when the cloud reads slowly the hub stops sending at maxBufferedBytes and resumes when it drains',
   async (t) => {
+    const maxBufferedBytes = 64 * 1024;
     const { cloud, outbox, uplink } = await setup(
       t,
       { welcome: 0, autoAck: true },
-      { settings: { ...settings, maxInFlight: 100_000, maxBufferedBytes: 64 * 1024 } },
+      { settings: { ...settings, maxInFlight: 100_000, maxBufferedBytes } },
     );
-    const big = 'x'.repeat(4000);
-    await Promise.all(Array.from({ length: 5000 }, () => outbox.emit('hub.stopping', { reason: big })));
+    const big = 'x'.repeat(8000);
+    const total = 8000;
+    await Promise.all(Array.from({ length: total }, () => outbox.emit('hub.stopping', { reason: big })));
     uplink.start();
     const conn = await cloud.nextConnection();
     await conn.next('hello');
-    (conn.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
-    await until(() => uplink.sentSeq > 0);
-    await new Promise((r) => setTimeout(r, 300));
+    const socket = (conn.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    // Once the kernel's buffers are full the hub's own buffer fills, and sending must stop there.
+    await until(() => uplink.bufferedBytes >= maxBufferedBytes, 20_000);
     const stalled = uplink.sentSeq;
-    t.ok(stalled < 5000, `sending stalled at seq ${stalled} while the cloud did not read`);
-    (conn.socket as unknown as { _socket: { resume(): void } })._socket.resume();
-    await until(() => uplink.ackedSeq === 5000, 20_000);
+    await new Promise((r) => setTimeout(r, 300));
+    t.equal(
+      uplink.sentSeq,
+      stalled,
+      `sending stalled at seq ${stalled} of ${total} while the cloud did not read`,
+    );
+    t.ok(
+      uplink.bufferedBytes <= maxBufferedBytes + 512 * 8100,
+      `the hub buffered ${uplink.bufferedBytes} bytes: the cap plus at most one batch`,
+    );
+    socket.resume();
+    await until(() => uplink.ackedSeq === total, 30_000);
     t.pass('everything arrived once the cloud read again');
+  },
+);
+
+t.test('events recorded before a cloud that is ahead welcomes the hub are renumbered and sent', async (t) => {
+  const { cloud, outbox, uplink } = await setup(t, { welcome: 500, autoAck: true });
+  await emitMany(outbox, 3);
+  uplink.start();
+  const conn = await cloud.nextConnection();
+  await until(() => uplink.ackedSeq === 503);
+  t.same(
+    conn.frames.filter((f) => f.type === 'event').map((f) => [f.seq, (f.data as { reason: string }).reason]),
+    [
+      [501, 'e0'],
+      [502, 'e1'],
+      [503, 'e2'],
+    ],
+  );
+});
+
+t.test(
+  'a cloud that lost what it had acknowledged is logged, and sending goes on from what the hub has',
+  async (t) => {
+    const capture = captureLog();
+    const { cloud, outbox, uplink } = await setup(t, { welcome: 0, autoAck: true }, { log: capture.log });
+    await emitMany(outbox, 5);
+    uplink.start();
+    let conn = await cloud.nextConnection();
+    await until(() => uplink.ackedSeq === 5);
+    outbox.flush();
+    conn.socket.terminate();
+    conn = await cloud.nextConnection();
+    await until(() => uplink.state === 'streaming');
+    t.match(
+      capture.lines.find((l) => l.level === 'error'),
+      {
+        msg: 'the cloud lost events it had acknowledged; they cannot be sent again',
+        cloudAckedSeq: 0,
+        hubAckedSeq: 5,
+      },
+    );
+    await outbox.emit('hub.stopping', { reason: 'after' });
+    t.equal((await conn.next('event')).seq, 6, 'the next event follows on');
+    t.equal(await uplink.drain(2000), true, 'and a drain finishes instead of waiting for the lost ones');
+  },
+);
+
+t.test(
+  'a late answer to a timed-out request is dropped quietly, and an oversized frame is counted, not fatal',
+  async (t) => {
+    const { cloud, uplink } = await setup(
+      t,
+      { welcome: 0 },
+      { settings: { ...settings, maxFrameBytes: 2048 } },
+    );
+    uplink.start();
+    const conn = await cloud.nextConnection();
+    await until(() => uplink.state === 'streaming');
+    await t.rejects(uplink.request('entry.authorize', {}, 20), { code: 'timeout' });
+    const req = await conn.next('request');
+    conn.send({ type: 'response', id: req.id, result: { allow: true } });
+    conn.send({ type: 'response', id: 'never-asked', result: {} });
+    conn.send({ type: 'ack', seq: 0, padding: 'x'.repeat(4096) });
+    await until(() => uplink.stats.invalidFrames === 2);
+    t.equal(uplink.state, 'streaming', 'the connection stays up');
+    t.equal(
+      uplink.stats.invalidFrames,
+      2,
+      'the unknown answer and the oversized frame count; the late answer does not',
+    );
   },
 );
 
@@ -172,9 +253,13 @@ t.test('refused connections are retried with growing, jittered delays, never in 
   const { uplink } = await setup(t, {}, { url, log: capture.log, random: () => 0.5 });
   uplink.start();
   await until(() => uplink.stats.reconnects >= 5);
-  const delays = capture.lines
-    .filter((l) => l.msg === 'cloud connection down; retrying')
-    .map((l) => l.retryInMs);
+  const retries = capture.lines.filter((l) => l.msg === 'cloud connection down; retrying');
+  t.match(
+    retries[0]?.reason,
+    /ECONNREFUSED/,
+    'the log says the connection was refused, not just "closed 1006"',
+  );
+  const delays = retries.map((l) => l.retryInMs);
   t.same(
     delays.slice(0, 5),
     [30, 60, 120, 240, 300],
