@@ -6,7 +6,7 @@ import { CommandHandler, defineCommand, noArgs } from './commands/index.js';
 import type { HubConfig } from './config/load.js';
 import type { EventData, EventKind } from './events/catalogue.js';
 import { Devices } from './machines/devices.js';
-import { Outbox } from './outbox/outbox.js';
+import { Outbox, OutboxError } from './outbox/outbox.js';
 import type { Logger } from './system/log.js';
 import { Uplink } from './uplink/uplink.js';
 
@@ -42,7 +42,12 @@ export class App {
     const { config, log } = opts;
     this.#opts = opts;
     this.#log = log;
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
+    try {
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new OutboxError('unreadable', config.dataDir, `cannot create the data directory (${code})`);
+    }
     this.outbox = Outbox.open({
       path: join(config.dataDir, 'outbox.db'),
       hub: { hubId: config.hub.id, storeId: config.hub.storeId },
@@ -151,6 +156,7 @@ export class App {
         state: this.uplink.state,
         sentSeq: this.uplink.sentSeq,
         ackedSeq: this.uplink.ackedSeq,
+        bufferedBytes: this.uplink.bufferedBytes,
         ...this.uplink.stats,
       },
       outbox: { depth: this.outbox.depth, lastSeq: this.outbox.lastSeq },

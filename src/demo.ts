@@ -38,8 +38,8 @@ export async function runDemo(
     return 0;
   }
   const port = values.port ?? '8787';
-  if (!/^\d{1,5}$/.test(port)) {
-    io.err(`store-gateway demo: --port must be a port number, not "${port}"`);
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    io.err(`store-gateway demo: --port must be a port number from 1 to 65535, not "${port}"`);
     return 2;
   }
   const dataDir = values['data-dir'] ?? join(process.cwd(), '.data', 'demo');

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `store-gateway` command: parses arguments, loads the configuration and runs the daemon, the
 // configuration check, the reference upstream or the demo. Exit codes: 0 ok, 1 failure, 2 bad usage or config.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
@@ -25,12 +25,15 @@ Usage:
   store-gateway run [--config FILE]      run the daemon (default: the simulated store)
   store-gateway check-config FILE        validate a configuration; exit 0 if valid, 2 otherwise
   store-gateway upstream [--port N]      run the reference upstream (the cloud stand-in)
-  store-gateway demo                     run the simulated store and the reference upstream together
+  store-gateway demo [--port N]          run the simulated store and the reference upstream together
   store-gateway --help | --version
 
 Environment (wins over the file): STORE_GATEWAY_CONFIG, STORE_GATEWAY_DATA_DIR,
 STORE_GATEWAY_UPSTREAM_URL, STORE_GATEWAY_UPSTREAM_TOKEN, STORE_GATEWAY_DIAGNOSTICS_LISTEN.
 Run "store-gateway COMMAND --help" for a command's options.`;
+
+/** SIGTERM to exit: systemd's TimeoutStopSec is 10 s. */
+const stopDeadlineMs = 8000;
 
 const runUsage = `Usage: store-gateway run [--config FILE]
 
@@ -52,6 +55,10 @@ export async function main(
   io: Out = stdio,
 ): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && rest.includes('--version')) {
+    io.out(version);
+    return 0;
+  }
   switch (command) {
     case undefined:
     case '--help':
@@ -106,8 +113,8 @@ function checkConfig(args: string[], env: NodeJS.ProcessEnv, io: Out): number {
     const config = loadConfig(file, env);
     const d = config.devices;
     io.out(
-      `${file}: valid (hub ${config.hub.id}, store ${config.hub.storeId}; ${d.gates.length} gates, ` +
-        `${d.scanners.length} scanners, ${d.shelves.length} shelves, ${d.cameras.length} cameras)`,
+      `${file}: valid (hub ${config.hub.id}, store ${config.hub.storeId}; ${count(d.gates, 'gate')}, ` +
+        `${count(d.scanners, 'scanner')}, ${count(d.shelves, 'shelf', 'shelves')}, ${count(d.cameras, 'camera')})`,
     );
     return 0;
   } catch (err) {
@@ -147,35 +154,39 @@ async function runDaemon(args: string[], env: NodeJS.ProcessEnv, io: Out): Promi
     io.err(`store-gateway: ${err.message}`);
     return 1;
   }
+  // Every way out goes through one stop with a deadline: a stop that hangs must not keep systemd
+  // waiting or leave a broken daemon running, and the outbox is crash-safe anyway.
   const stopped = new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (++signals > 1) {
-        log.warn({ signal }, 'second signal: exiting at once');
+    let stopping = false;
+    const stopWith = (reason: string, code: number) => {
+      if (stopping) {
+        log.warn({ reason }, 'already stopping: exiting at once');
         resolve(1);
         return;
       }
-      // A stop that hangs must not keep systemd waiting: the outbox is crash-safe anyway.
-      const deadline = setTimeout(() => {
-        log.error('stop took too long; exiting');
+      stopping = true;
+      setTimeout(() => {
+        log.error({ reason }, 'stop took too long; exiting');
         resolve(1);
-      }, 8000);
-      deadline.unref();
-      app.stop(signal).then(() => resolve(0));
+      }, stopDeadlineMs).unref();
+      app.stop(reason).then(() => resolve(code));
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  process.on('uncaughtException', (err) => {
-    log.fatal({ err }, 'unexpected error; stopping with outputs in their safe state');
-    app.stop('crash').finally(() => process.exit(1));
+    process.on('SIGTERM', () => stopWith('SIGTERM', 0));
+    process.on('SIGINT', () => stopWith('SIGINT', 0));
+    process.on('uncaughtException', (err) => {
+      log.fatal({ err }, 'unexpected error; stopping with outputs in their safe state');
+      stopWith('crash', 1);
+    });
+    process.on('unhandledRejection', (err) => {
+      log.fatal({ err }, 'unhandled rejection; stopping with outputs in their safe state');
+      stopWith('crash', 1);
+    });
   });
   await app.start();
   return stopped;
 }
 
-const invokedDirectly =
-  process.argv[1] && fileURLToPath(import.meta.url) === (await realpath(process.argv[1]));
+const invokedDirectly = process.argv[1] && fileURLToPath(import.meta.url) === realpath(process.argv[1]);
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
@@ -188,6 +199,10 @@ if (invokedDirectly) {
   );
 }
 
+function count(list: unknown[], one: string, many = `${one}s`): string {
+  return `${list.length} ${list.length === 1 ? one : many}`;
+}
+
 function findPackageRoot(from: string): string {
   let dir = from;
   while (!existsSync(join(dir, 'package.json'))) {
@@ -198,8 +213,7 @@ function findPackageRoot(from: string): string {
   return dir;
 }
 
-async function realpath(path: string): Promise<string> {
-  const { realpathSync } = await import('node:fs');
+function realpath(path: string): string {
   try {
     return realpathSync(path);
   } catch {

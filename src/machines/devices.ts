@@ -8,7 +8,7 @@ import { SimStore } from '../sim/index.js';
 import { type Clock, systemClock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
 import { closeDevice, createCameraHealthActor, createDeviceLinkActor } from './index.js';
-import type { DeviceStatusData, StatusEmitted } from './status.js';
+import { type DeviceStatusData, reasonOf, type StatusEmitted } from './status.js';
 
 export class Devices {
   readonly sim: SimStore | undefined;
@@ -46,50 +46,56 @@ export class Devices {
     return [...this.#statuses.values()];
   }
 
+  /** Starts every device; one that cannot start is reported offline and the others start all the same. */
   start(): void {
     const { devices } = this.#config;
     const sim = this.#simStore();
     for (const gate of devices.gates) {
-      // The gate machine comes with the gates work; until then an opened chip is an online gate.
-      this.#gates.set(gate.id, sim.gpio(gate.id));
-      this.#onStatus({
-        deviceId: gate.id,
-        deviceKind: 'gate',
-        status: 'online',
-        reason: 'outputs in their safe state',
+      this.#startOne(gate.id, 'gate', () => {
+        // The gate machine comes with the gates work; until then an opened chip is an online gate.
+        this.#gates.set(gate.id, sim.gpio(gate.id));
+        this.#onStatus({
+          deviceId: gate.id,
+          deviceKind: 'gate',
+          status: 'online',
+          reason: 'outputs in their safe state',
+        });
       });
     }
     for (const s of devices.scanners) {
-      this.#watch(
-        createDeviceLinkActor(
-          { deviceId: s.id, deviceKind: 'scanner', link: sim.scanner(s.id), onData: () => {} },
-          this.#clock,
+      this.#startOne(s.id, 'scanner', () =>
+        this.#watch(
+          createDeviceLinkActor(
+            { deviceId: s.id, deviceKind: 'scanner', link: sim.scanner(s.id), onData: () => {} },
+            this.#clock,
+          ),
         ),
       );
     }
     for (const s of devices.shelves) {
       // Samples reach sensing with the shelves work; the link's health is what matters now.
-      this.#watch(
-        createDeviceLinkActor(
-          { deviceId: s.id, deviceKind: 'shelf', link: sim.shelf(s.id), onData: () => {} },
-          this.#clock,
+      this.#startOne(s.id, 'shelf', () =>
+        this.#watch(
+          createDeviceLinkActor(
+            { deviceId: s.id, deviceKind: 'shelf', link: sim.shelf(s.id), onData: () => {} },
+            this.#clock,
+          ),
         ),
       );
     }
     for (const c of devices.cameras) {
-      this.#watch(createCameraHealthActor({ deviceId: c.id, probe: sim.camera(c.id) }, this.#clock));
+      this.#startOne(c.id, 'camera', () =>
+        this.#watch(createCameraHealthActor({ deviceId: c.id, probe: sim.camera(c.id) }, this.#clock)),
+      );
     }
     sim.start();
   }
 
-  /** Closes every device and brings every gate output to its safe level. Never throws. */
-  async stop(): Promise<void> {
-    const actors = this.#actors.splice(0);
-    await Promise.all(
-      actors.map((a) =>
-        closeDevice(a).catch((err: unknown) => this.#log.warn({ err }, 'a device did not close cleanly')),
-      ),
-    );
+  /**
+   * Brings every gate output to its safe level first (people may be standing at a gate), then closes
+   * every other device, waiting at most `closeMs` for each. Never throws.
+   */
+  async stop(closeMs = 2000): Promise<void> {
     for (const [id, chip] of this.#gates) {
       try {
         chip.close();
@@ -97,8 +103,38 @@ export class Devices {
         this.#log.error({ err, gateId: id }, 'could not bring a gate to its safe state');
       }
     }
+    const actors = this.#actors.splice(0);
+    await Promise.all(
+      actors.map((actor) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            this.#log.warn(
+              { deviceId: deviceOf(actor).deviceId },
+              'a device did not close in time; leaving it',
+            );
+            resolve();
+          }, closeMs);
+        });
+        return Promise.race([closeDevice(actor), late]).finally(() => clearTimeout(timer));
+      }),
+    );
     this.#gates.clear();
     this.sim?.stop();
+  }
+
+  #startOne(deviceId: string, deviceKind: DeviceStatusData['deviceKind'], start: () => void): void {
+    try {
+      start();
+    } catch (err) {
+      this.#log.error({ err, deviceId }, 'device failed to start');
+      this.#onStatus({
+        deviceId,
+        deviceKind,
+        status: 'offline',
+        reason: `failed to start: ${reasonOf(err)}`,
+      });
+    }
   }
 
   #simStore(): SimStore {
@@ -114,7 +150,7 @@ export class Devices {
     });
     actor.subscribe({
       error: (err: unknown) => {
-        const { deviceId, deviceKind } = (actor.getSnapshot() as { context: DeviceStatusData }).context;
+        const { deviceId, deviceKind } = deviceOf(actor);
         this.#log.error({ err, deviceId }, 'device actor failed');
         this.#onStatus({
           deviceId,
@@ -136,4 +172,8 @@ export class Devices {
       this.#log.error({ err, deviceId: status.deviceId }, 'could not report a device status');
     }
   }
+}
+
+function deviceOf(actor: AnyActorRef): Pick<DeviceStatusData, 'deviceId' | 'deviceKind'> {
+  return (actor.getSnapshot() as { context: DeviceStatusData }).context;
 }

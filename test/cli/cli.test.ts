@@ -20,6 +20,8 @@ t.test('--help and --version answer and exit 0', async (t) => {
   t.match((await cli(['run', '--help'])).out, /Usage: store-gateway run/);
   t.match((await cli(['check-config', '--help'])).out, /Usage: store-gateway check-config/);
   t.match((await cli(['demo', '--help'])).out, /Usage: store-gateway demo/);
+  for (const command of ['run', 'check-config', 'upstream', 'demo'])
+    t.same(await cli([command, '--version']), { code: 0, out: version, err: '' }, `${command} --version`);
 });
 
 t.test('no command or an unknown one is a usage error', async (t) => {
@@ -32,6 +34,7 @@ t.test('no command or an unknown one is a usage error', async (t) => {
   t.match(badFlag.err, /Unknown option '--colour'/);
   t.equal((await cli(['run', 'extra'])).code, 2);
   t.equal((await cli(['demo', '--port', 'eighty'])).code, 2);
+  t.equal((await cli(['demo', '--port', '0'])).code, 2, 'the daemon could not follow an ephemeral port');
   t.equal((await cli(['check-config'])).code, 2, 'check-config needs a file');
 });
 
@@ -57,6 +60,33 @@ t.test('check-config prints one line per problem, prefixed with the file, and ex
   t.match(r.err, /hub\.id: an id of letters/);
   t.match(r.err, /hub\.extra: unknown key/);
   t.match(r.err, /upstream\.url: a ws:\/\/ or wss:\/\/ URL/);
+});
+
+t.test('check-config counts one device of a kind in the singular', async (t) => {
+  const dir = t.testdir({
+    token: 'x',
+    'one.yaml': `hub: { id: h, storeId: s }
+upstream: { url: "ws://x", tokenFile: token }
+devices:
+  gates: [{ id: g, role: entry, driver: sim }]
+  shelves: [{ id: sh, driver: sim }]
+sim: {}
+`,
+  });
+  t.match(
+    (await cli(['check-config', join(dir, 'one.yaml')])).out,
+    /1 gate, 0 scanners, 1 shelf, 0 cameras\)$/,
+  );
+});
+
+t.test('run refuses a data directory it cannot create with exit 1 and a clear line', async (t) => {
+  const dir = t.testdir({ blocker: 'a file where a directory should be' });
+  const r = await cli(['run'], {
+    STORE_GATEWAY_DATA_DIR: join(dir, 'blocker', 'hub'),
+    STORE_GATEWAY_UPSTREAM_TOKEN: 'x',
+  });
+  t.equal(r.code, 1);
+  t.match(r.err, /blocker\/hub: cannot create the data directory \(ENOTDIR\)/);
 });
 
 t.test('run refuses a bad configuration with exit 2 before touching anything', async (t) => {

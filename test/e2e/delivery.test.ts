@@ -157,7 +157,7 @@ t.test(
     await until(() => upstream.stats(hubId).ackedSeq > after + 10, 30_000, 'delivery after the storm');
     daemon.child.kill('SIGTERM');
     t.equal((await daemon.exited).code, 0);
-    t.ok(network.connections >= 10, `the hub reconnected ${network.connections} times`);
+    t.ok(network.connections >= 5, `the hub reconnected ${network.connections} times`);
     delivered(t, upstream);
     outboxDrainedInto(t, dir, upstream);
   },
