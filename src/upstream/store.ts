@@ -2,10 +2,10 @@
 // counters. A batch is one transaction (WAL, synchronous=FULL), so an ack is sent only for what
 // survives a power cut, and a burst costs one fsync.
 //
-// A duplicate is a resend, and a resend carries the seq it was first sent with, so the key is
-// (hub, seq, id): inserts append in seq order and stay fast however many events are kept. A unique
-// index on the random UUID alone would dirty pages all over the file on every commit; measured, it fell
-// from 38,000 to 22,000 events/s by the millionth event, where this key holds above 120,000.
+// Rows are keyed (hub, seq, id) so inserts append in seq order; a unique index on id drops a duplicate
+// whatever seq it arrives under, as the protocol promises. That index dirties pages all over the file
+// (measured: 38,000 events/s falling to 22,000 by the millionth event), which a reference upstream
+// can afford; a production cloud may prefer to partition it.
 import Database from 'better-sqlite3';
 
 export interface StoredEvent {
