@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { Secret } from '../system/secret.js';
+import { Secret, tokenProblem } from '../system/secret.js';
 import { type Config, configSchema } from './schema.js';
 
 export type HubConfig = Omit<Config, 'upstream'> & {
@@ -27,8 +27,6 @@ export const envOverrides = {
   STORE_GATEWAY_UPSTREAM_URL: ['upstream', 'url'],
   STORE_GATEWAY_DIAGNOSTICS_LISTEN: ['diagnostics', 'listen'],
 } as const;
-
-const maxTokenLength = 8192;
 
 /** Loads and validates FILE; throws ConfigError listing every problem. Touches nothing but the files it reads. */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): HubConfig {
@@ -108,13 +106,9 @@ function resolveToken(
     problems.push('upstream: no token; set upstream.tokenFile or STORE_GATEWAY_UPSTREAM_TOKEN');
     return undefined;
   }
-  // The value is never quoted in a message: it is a secret even when it is malformed.
-  if (value.length === 0) problems.push(`${source}: the token is empty`);
-  else if (value.length > maxTokenLength)
-    problems.push(`${source}: the token is longer than ${maxTokenLength} characters`);
-  else if (!/^[\x21-\x7e]+$/.test(value))
-    problems.push(`${source}: the token must be printable ASCII without spaces`);
-  else return new Secret(value);
+  const problem = tokenProblem(value);
+  if (!problem) return new Secret(value);
+  problems.push(`${source}: ${problem}`);
   return undefined;
 }
 

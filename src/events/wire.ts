@@ -29,3 +29,19 @@ export function parseFrame<F>(
     invalid: `bad "${type}" frame: ${issue?.path.join('.') || '(frame)'} ${issue?.message ?? ''}`.trim(),
   };
 }
+
+/** A peer that sends more invalid frames than this within `abuseWindowMs` is disconnected (1008). */
+export const maxInvalidFrames = 20;
+export const abuseWindowMs = 60_000;
+
+/** Counts one peer's invalid frames over a sliding window, the same way on both ends. */
+export class InvalidFrames {
+  #at: number[] = [];
+
+  /** Records one invalid frame at `now`; returns how many fell within the window, this one included. */
+  note(now: number): number {
+    this.#at = this.#at.filter((t) => now - t < abuseWindowMs);
+    this.#at.push(now);
+    return this.#at.length;
+  }
+}

@@ -20,3 +20,13 @@ export class Secret {
     return '[secret]';
   }
 }
+
+const maxTokenLength = 8192;
+
+/** What is wrong with a bearer token, in words that never quote it; undefined when it is usable. */
+export function tokenProblem(value: string): string | undefined {
+  if (value.length === 0) return 'the token is empty';
+  if (value.length > maxTokenLength) return `the token is longer than ${maxTokenLength} characters`;
+  if (!/^[\x21-\x7e]+$/.test(value)) return 'the token must be printable ASCII without spaces';
+  return undefined;
+}

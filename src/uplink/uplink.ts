@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { UpstreamConfig } from '../config/schema.js';
 import { type Envelope, eventFrame } from '../events/envelope.js';
-import { protocolVersion, subprotocol } from '../events/wire.js';
+import { InvalidFrames, maxInvalidFrames, protocolVersion, subprotocol } from '../events/wire.js';
 import { retryDelay } from '../system/backoff.js';
 import type { Logger } from '../system/log.js';
 import type { Secret } from '../system/secret.js';
@@ -57,9 +57,6 @@ interface OpenRequest {
   timer: NodeJS.Timeout;
 }
 
-/** Above this many invalid frames within `abuseWindowMs` the connection is closed. */
-const maxInvalidFrames = 20;
-const abuseWindowMs = 60_000;
 /** Events read from the outbox per turn; small enough to keep the event loop responsive. */
 const readBatch = 512;
 /** A connection that streamed this long proves the cloud is healthy: backoff starts over. */
@@ -84,7 +81,7 @@ export class Uplink {
   #retryTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #missedPongs = 0;
-  #invalidAt: number[] = [];
+  #invalidFrames = new InvalidFrames();
   #requests = new Map<string, OpenRequest>();
   #timedOut = new Set<string>();
   #unsubscribe: (() => void) | undefined;
@@ -216,7 +213,7 @@ export class Uplink {
       return;
     }
     this.#ws = ws;
-    this.#invalidAt = [];
+    this.#invalidFrames = new InvalidFrames();
     this.#waitingForDrain = false;
     let refusedFor = 0;
     let failure = '';
@@ -462,15 +459,10 @@ export class Uplink {
 
   #invalid(ws: WebSocket, reason: string): void {
     this.stats.invalidFrames++;
-    const now = Date.now();
-    this.#invalidAt = this.#invalidAt.filter((t) => now - t < abuseWindowMs);
-    this.#invalidAt.push(now);
-    if (this.#invalidAt.length === 1) this.#log.warn({ reason }, 'invalid frame from the cloud dropped');
-    if (this.#invalidAt.length > maxInvalidFrames) {
-      this.#log.error(
-        { count: this.#invalidAt.length, reason },
-        'too many invalid frames from the cloud; disconnecting',
-      );
+    const recent = this.#invalidFrames.note(Date.now());
+    if (recent === 1) this.#log.warn({ reason }, 'invalid frame from the cloud dropped');
+    if (recent > maxInvalidFrames) {
+      this.#log.error({ count: recent, reason }, 'too many invalid frames from the cloud; disconnecting');
       ws.close(1008, 'too many invalid frames');
     }
   }

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../system/log.js';
-import { Secret } from '../system/secret.js';
+import { Secret, tokenProblem } from '../system/secret.js';
 import { startUpstream } from './server.js';
 
 export const usage = `Usage: store-gateway upstream [options]
@@ -25,8 +25,6 @@ Options:
   --quiet             no live print on stdout
   --help              show this help
 `;
-
-const maxTokenLength = 8192;
 
 /** Where the command writes: live lines to stdout, messages and JSON logs to stderr. */
 export interface UpstreamCommandIo {
@@ -170,12 +168,8 @@ function readToken(
     );
   }
   // Never quoted: a malformed token is still a secret.
-  if (value.length === 0) return { problem: `the token from ${source} is empty` };
-  if (value.length > maxTokenLength || !/^[\x21-\x7e]+$/.test(value)) {
-    return {
-      problem: `the token from ${source} must be printable ASCII without spaces, at most ${maxTokenLength} characters`,
-    };
-  }
+  const problem = tokenProblem(value);
+  if (problem) return { problem: `${source}: ${problem}` };
   return { secret: new Secret(value) };
 }
 

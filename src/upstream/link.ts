@@ -1,11 +1,9 @@
 // One hub's WebSocket connection as the upstream sees it: whether it said hello, how many bad frames
 // it sent lately, whether it still answers pings, and the commands waiting for its answer.
 import type WebSocket from 'ws';
+import { InvalidFrames } from '../events/wire.js';
 import type { CommandResultFrame } from './frames.js';
 
-/** Above this many invalid frames within `abuseWindowMs` the connection is closed with 1008. */
-export const maxInvalidFrames = 20;
-export const abuseWindowMs = 60_000;
 /** A hub that misses this many pings in a row is taken for dead. */
 const maxMissedPongs = 2;
 
@@ -32,7 +30,7 @@ export class HubLink {
   /** Set once this link was closed because a newer one took its hub. */
   replaced = false;
   readonly ackTimers = new Set<NodeJS.Timeout>();
-  #invalidAt: number[] = [];
+  readonly #invalid = new InvalidFrames();
   #missedPongs = 0;
   readonly #waiting = new Map<string, WaitingCommand>();
 
@@ -64,9 +62,7 @@ export class HubLink {
 
   /** Records an invalid frame; returns how many arrived within the abuse window, this one included. */
   noteInvalid(now: number): number {
-    this.#invalidAt = this.#invalidAt.filter((t) => now - t < abuseWindowMs);
-    this.#invalidAt.push(now);
-    return this.#invalidAt.length;
+    return this.#invalid.note(now);
   }
 
   /** Any sign of life from the hub (a frame, a ping, a pong) proves it is there. */

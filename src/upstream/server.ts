@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { eventCatalogue, isEventKind } from '../events/catalogue.js';
+import { maxInvalidFrames } from '../events/wire.js';
 import type { Logger } from '../system/log.js';
 import type { HubStats, Upstream, UpstreamEvents, UpstreamOptions } from './api.js';
 import { type BearerCheck, bearerCheck } from './auth.js';
@@ -21,7 +22,7 @@ import {
   subprotocol,
 } from './frames.js';
 import { apiHandler, defaultCommandTimeoutMs } from './http.js';
-import { CommandError, HubLink, maxInvalidFrames } from './link.js';
+import { CommandError, HubLink } from './link.js';
 import { LivePrint } from './print.js';
 import { answerRequest } from './requests.js';
 import { EventStore, type IncomingEvent, type StoredEvent } from './store.js';
