@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `store-gateway` command: parses arguments, loads the configuration and runs the daemon, the
 // configuration check, the reference upstream or the demo. Exit codes: 0 ok, 1 failure, 2 bad usage or config.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { App } from './app.js';
@@ -10,13 +10,10 @@ import { ConfigError, type HubConfig, loadConfig } from './config/load.js';
 import { runDemo } from './demo.js';
 import { OutboxError } from './outbox/outbox.js';
 import { createLogger } from './system/log.js';
+import { packageRoot, version } from './system/package.js';
 import { runUpstreamCommand } from './upstream/command.js';
 
-/** The folder holding package.json, whether this runs from dist/src or from src under a TS loader. */
-export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
-export const version = (
-  JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }
-).version;
+export { version };
 export const defaultConfig = join(packageRoot, 'configs', 'simulated-store.yaml');
 
 const usage = `store-gateway ${version}: the hub daemon of a checkout-free store
@@ -201,16 +198,6 @@ if (invokedDirectly) {
 
 function count(list: unknown[], one: string, many = `${one}s`): string {
   return `${list.length} ${list.length === 1 ? one : many}`;
-}
-
-function findPackageRoot(from: string): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${from}`);
-    dir = up;
-  }
-  return dir;
 }
 
 function realpath(path: string): string {

@@ -87,7 +87,6 @@ export class Uplink {
   #unsubscribe: (() => void) | undefined;
   #waitingForDrain = false;
   #connectedAt = 0;
-  #listeners = new Set<(state: UplinkState) => void>();
   readonly stats = { connections: 0, reconnects: 0, invalidFrames: 0, eventsSent: 0, acks: 0, lastError: '' };
 
   constructor(opts: UplinkOptions) {
@@ -121,12 +120,6 @@ export class Uplink {
     this.#connect();
   }
 
-  /** Calls `listener` on every state change; returns the unsubscribe function. */
-  onStateChange(listener: (state: UplinkState) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
   /** Resolves once the cloud acknowledged every committed event, or after `timeoutMs`; true if all were. */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -143,7 +136,7 @@ export class Uplink {
   /** Stops for good: closes the socket, fails open requests. Events not yet acknowledged stay in the outbox. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
-    this.#setState('stopped');
+    this.#state = 'stopped';
     this.#unsubscribe?.();
     for (const t of this.#timers) clearTimeout(t);
     clearTimeout(this.#retryTimer);
@@ -185,15 +178,9 @@ export class Uplink {
     });
   }
 
-  #setState(state: UplinkState): void {
-    if (this.#state === state) return;
-    this.#state = state;
-    for (const listener of this.#listeners) listener(state);
-  }
-
   #connect(): void {
     if (this.#state === 'stopped') return;
-    this.#setState('connecting');
+    this.#state = 'connecting';
     this.stats.connections++;
     const { settings, url, token } = this.#opts;
     let ws: WebSocket;
@@ -208,7 +195,7 @@ export class Uplink {
     } catch (err) {
       // The config check catches bad URLs; this keeps one that slips through from killing the daemon.
       this.stats.lastError = err instanceof Error ? err.message : String(err);
-      this.#setState('waiting');
+      this.#state = 'waiting';
       this.#retry(0, this.stats.lastError);
       return;
     }
@@ -229,7 +216,7 @@ export class Uplink {
         ws.close(1002, 'subprotocol store-gateway.v1 required');
         return;
       }
-      this.#setState('handshaking');
+      this.#state = 'handshaking';
       const { hubId, storeId } = this.#opts.hub;
       ws.send(
         JSON.stringify({
@@ -268,7 +255,7 @@ export class Uplink {
       if (this.#state === 'stopped') return;
       const wasStreaming = this.#state === 'streaming';
       if (wasStreaming && Date.now() - this.#connectedAt >= stableAfterMs) this.#attempt = 0;
-      this.#setState('waiting');
+      this.#state = 'waiting';
       // 1006 says only that the socket went away; the error before it says why (refused, reset, timeout).
       const why = code === 1006 && failure ? failure : `closed ${code}${reason.length ? ` ${reason}` : ''}`;
       this.#retry(refusedFor, why);
@@ -354,7 +341,7 @@ export class Uplink {
     this.#sentSeq = this.#ackedSeq;
     this.#connectedAt = Date.now();
     this.#missedPongs = 0;
-    this.#setState('streaming');
+    this.#state = 'streaming';
     this.#log.info(
       { ackedSeq, lastSeq: source.lastSeq, url: redactUrl(this.#opts.url) },
       'connected to the cloud',

@@ -1,10 +1,10 @@
 // `store-gateway upstream`: runs the reference upstream in the foreground. The live print goes to
 // stdout, JSON logs to stderr; SIGINT or SIGTERM closes it cleanly.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../system/log.js';
+import { packageRoot } from '../system/package.js';
 import { Secret, tokenProblem } from '../system/secret.js';
 import { startUpstream } from './server.js';
 
@@ -155,7 +155,7 @@ function readToken(
   } else {
     let devFile = 'configs/dev-upstream.token';
     try {
-      devFile = join(packageRoot(), devFile);
+      devFile = join(packageRoot, devFile);
       value = readFileSync(devFile, 'utf8').trim();
     } catch (err) {
       /* c8 ignore next 2 -- the file ships with the package */
@@ -171,16 +171,4 @@ function readToken(
   const problem = tokenProblem(value);
   if (problem) return { problem: `${source}: ${problem}` };
   return { secret: new Secret(value) };
-}
-
-/** The directory holding package.json, found upwards from this file (src/ when run from source, dist/src/ when built). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    /* c8 ignore next -- only when the file was copied out of its package */
-    if (parent === dir) throw new Error('cannot find the package root of store-gateway');
-    dir = parent;
-  }
-  return dir;
 }
