@@ -49,7 +49,9 @@ export class Devices {
   /** Starts every device; one that cannot start is reported offline and the others start all the same. */
   start(): void {
     const { devices } = this.#config;
-    const sim = this.#simStore();
+    // The schema requires a sim section whenever a device uses it, so without one there is nothing to start.
+    const sim = this.sim;
+    if (!sim) return;
     for (const gate of devices.gates) {
       this.#startOne(gate.id, 'gate', () => {
         // The gate machine comes with the gates work; until then an opened chip is an online gate.
@@ -135,11 +137,6 @@ export class Devices {
         reason: `failed to start: ${reasonOf(err)}`,
       });
     }
-  }
-
-  #simStore(): SimStore {
-    if (!this.sim) throw new Error('devices use driver "sim" but the configuration has no sim section');
-    return this.sim;
   }
 
   #watch(actor: AnyActorRef & { on: (type: 'status', fn: (e: StatusEmitted) => void) => unknown }): void {

@@ -85,3 +85,14 @@ t.test(
     t.ok(Date.now() - started < 2000, 'a shelf that never closes does not hold the stop');
   },
 );
+
+t.test('a hub configured with no devices starts and stops with nothing to report', async (t) => {
+  const reports: DeviceStatusData[] = [];
+  const { sim: _sim, ...noSim } = config();
+  const empty = { ...noSim, devices: { gates: [], scanners: [], shelves: [], cameras: [] } };
+  const devices = new Devices(empty, silentLogger(), (s) => reports.push(s));
+  t.equal(devices.count, 0);
+  devices.start();
+  await devices.stop();
+  t.same(reports, []);
+});
