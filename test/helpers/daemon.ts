@@ -43,6 +43,10 @@ export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Daemon
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
+  // A test that fails before stopping its daemon must not leave it running after the test file ends.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  child.on('exit', () => process.off('exit', orphanGuard));
   let output = '';
   child.stdout?.on('data', (c: Buffer) => {
     output += c.toString();
