@@ -2,10 +2,11 @@
 // secrets from files or the environment and validates the whole, reporting every problem at once.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { LineCounter, parse, parseDocument } from 'yaml';
+import { z } from 'zod';
 import { Secret, tokenProblem } from '../system/secret.js';
 import { type Config, configSchema } from './schema.js';
+import { product } from './shelves.js';
 
 export type HubConfig = Omit<Config, 'upstream'> & {
   /** Absolute path of the file this came from. */
@@ -75,10 +76,48 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const baseDir = dirname(configPath);
   const dataDir = env.STORE_GATEWAY_DATA_DIR ? resolve(config.dataDir) : resolve(baseDir, config.dataDir);
 
+  const catalogue = loadCatalogue(config, baseDir, problems);
   const token = resolveToken(config.upstream.tokenFile, baseDir, env, problems);
   if (problems.length > 0 || !token) throw new ConfigError(problems);
-  return { ...config, configPath, dataDir, upstream: { ...config.upstream, token } };
+  return { ...config, configPath, dataDir, catalogue, upstream: { ...config.upstream, token } };
 }
+
+/** The inline products plus those of `catalogue.file`; every planogram sku must be among them. */
+function loadCatalogue(config: Config, baseDir: string, problems: string[]): Config['catalogue'] {
+  const products = [...config.catalogue.products];
+  const file = config.catalogue.file;
+  if (file) {
+    const path = isAbsolute(file) ? file : resolve(baseDir, file);
+    try {
+      const parsed = catalogueFile.safeParse(parse(readFileSync(path, 'utf8')));
+      if (parsed.success) products.push(...parsed.data.products);
+      else
+        for (const issue of parsed.error.issues)
+          problems.push(
+            `catalogue.file: ${path}: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`,
+          );
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0];
+      problems.push(`catalogue.file: cannot read ${path} (${why})`);
+    }
+  }
+  const skus = new Set<string>();
+  for (const p of products) {
+    if (skus.has(p.sku)) problems.push(`catalogue: sku "${p.sku}" is listed twice`);
+    skus.add(p.sku);
+  }
+  config.devices.shelves.forEach((s, i) => {
+    s.planogram.forEach((entry, j) => {
+      if (!skus.has(entry.sku))
+        problems.push(
+          `devices.shelves[${i}].planogram[${j}].sku: no product "${entry.sku}" in the catalogue`,
+        );
+    });
+  });
+  return { ...config.catalogue, products };
+}
+
+const catalogueFile = z.strictObject({ products: z.array(product) });
 
 function resolveToken(
   tokenFile: string | undefined,

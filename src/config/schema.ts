@@ -1,10 +1,8 @@
 // The one schema of a hub's configuration. TypeScript types and configs/store-gateway.schema.json both
 // come from here, so the file a technician edits and the code that reads it cannot drift apart.
 import { z } from 'zod';
-
-const id = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'an id of letters, digits, ".", "_" or "-" (at most 64)');
+import { id } from './id.js';
+import { bus, checkShelves, product, shelf } from './shelves.js';
 
 const durationMs = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -97,20 +95,13 @@ const scanner = z.strictObject({
   driver: z.enum(['sim']),
 });
 
-const shelf = z.strictObject({
-  id,
-  driver: z.enum(['sim']),
-  plates: z.number().int().min(1).max(64).default(4).describe('Load-cell channels (plates) of this shelf'),
-  sampleRateHz: z.number().min(1).max(200).default(40),
-  cameras: z.array(id).default([]).describe('Cameras that cover this shelf'),
-});
-
 const camera = z.strictObject({
   id,
   driver: z.enum(['sim']),
 });
 
 const devices = z.strictObject({
+  buses: z.array(bus).default([]).describe('Serial ports with load-cell boards (RS-485 buses, scales)'),
   gates: z.array(gate).default([]),
   scanners: z.array(scanner).default([]),
   shelves: z.array(shelf).default([]),
@@ -146,13 +137,24 @@ export const configSchema = z
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
       .default({ level: 'info' }),
-    devices: devices.default({ gates: [], scanners: [], shelves: [], cameras: [] }),
+    devices: devices.default({ buses: [], gates: [], scanners: [], shelves: [], cameras: [] }),
+    catalogue: z
+      .strictObject({
+        products: z.array(product).default([]),
+        file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('A YAML or JSON file with more `products` (relative to this file); both lists are used'),
+      })
+      .default({ products: [] })
+      .describe('The products on the shelves, with their unit weights'),
     sim: sim.optional().describe('The simulated store; required when any device uses driver "sim"'),
   })
   .superRefine((c, ctx) => {
     const seen = new Map<string, string>();
     const kinds = ['gates', 'scanners', 'shelves', 'cameras'] as const;
-    for (const kind of kinds) {
+    for (const kind of [...kinds, 'buses'] as const) {
       c.devices[kind].forEach((d, i) => {
         const where = seen.get(d.id);
         if (where)
@@ -164,6 +166,18 @@ export const configSchema = z
         else seen.set(d.id, `devices.${kind}[${i}]`);
       });
     }
+    c.devices.buses.forEach((b, i) => {
+      b.boards.forEach((board, j) => {
+        const where = seen.get(board.id);
+        if (where)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['devices', 'buses', i, 'boards', j, 'id'],
+            message: `duplicate device id "${board.id}" (also at ${where})`,
+          });
+        else seen.set(board.id, `devices.buses[${i}].boards[${j}]`);
+      });
+    });
     const gateIds = new Set(c.devices.gates.map((g) => g.id));
     c.devices.scanners.forEach((s, i) => {
       if (!gateIds.has(s.gateId))
@@ -184,6 +198,7 @@ export const configSchema = z
           });
       });
     });
+    checkShelves(c, ctx);
     const usesSim = kinds.some((k) => c.devices[k].some((d) => d.driver === 'sim'));
     if (usesSim && !c.sim)
       ctx.addIssue({ code: 'custom', path: ['sim'], message: 'required when a device uses driver "sim"' });

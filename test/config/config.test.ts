@@ -46,7 +46,7 @@ t.test('the JSON Schema in configs/ is the one the code generates', async (t) =>
   const doc = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
   t.equal(doc, configurationDoc(doc), 'docs/configuration.md lists every key; run npm run schema');
   t.match(doc, /\| `upstream\.tokenFile` \| string \|/);
-  t.match(doc, /\| `devices\.shelves\[\]\.plates` \| integer 1\.\.64 \| `4` \|/);
+  t.match(doc, /\| `devices\.shelves\[\]\.plates` \| integer 1\.\.64 \|\s+\| Plates of a simulated shelf/);
 });
 
 t.test('environment overrides win over the file', async (t) => {
@@ -163,4 +163,76 @@ t.test('missing, unreadable and malformed files get one clear line', async (t) =
   t.ok(
     problemsOf(join(dir, 'empty.yaml')).includes('hub: Invalid input: expected object, received undefined'),
   );
+});
+
+t.test('shelves are wired to boards that exist, each channel to one plate', async (t) => {
+  const dir = t.testdir({
+    token: 'abc',
+    'shelves.yaml': `${minimal}devices:
+  buses:
+    - id: rs485-a
+      port: /dev/serial/by-id/usb-FTDI-if00
+      profile: modbus-4ch-int32
+      boards: [{ id: lc-1, address: 1 }, { id: lc-2, address: 1 }, { id: rs485-a, address: 3 }]
+  shelves:
+    - id: sh1
+      driver: serial
+      plates: 4
+      sampleRateHz: 60
+      wiring: [{ board: lc-1, channels: [0, 1] }, { board: lc-9, channels: [0] }]
+      planogram: [{ sku: cola, plates: [1, 3] }]
+    - id: sh2
+      driver: serial
+      wiring: [{ board: lc-1, channels: [1] }]
+    - id: sh3
+      driver: serial
+    - { id: sh4, driver: sim, wiring: [{ board: lc-2, channels: [0] }] }
+sim: { seed: 1 }
+catalogue:
+  products: [{ sku: cola, grams: 355 }]
+`,
+    'skus.yaml': `${minimal}devices:
+  shelves: [{ id: sh1, driver: sim, planogram: [{ sku: water, plates: [0] }] }]
+sim: { seed: 1 }
+catalogue:
+  products: [{ sku: cola, grams: 355 }, { sku: cola, grams: 330 }]
+`,
+  });
+  t.same(problemsOf(join(dir, 'shelves.yaml')).sort(), [
+    'devices.buses[0].boards[1].address: address 1 is used twice on rs485-a',
+    'devices.buses[0].boards[2].id: duplicate device id "rs485-a" (also at devices.buses[0])',
+    'devices.shelves[0].planogram[0].plates[1]: sh1 has plates 0-2',
+    'devices.shelves[0].plates: a serial shelf has one plate per wired channel; remove this key',
+    "devices.shelves[0].sampleRateHz: a serial shelf takes its boards' rate; remove this key",
+    'devices.shelves[0].wiring[1].board: no board "lc-9" in devices.buses',
+    'devices.shelves[1].wiring[0].channels[0]: channel 1 of lc-1 is already a plate of sh1',
+    'devices.shelves[2].wiring: required for driver "serial"',
+    'devices.shelves[3].wiring: only for driver "serial"',
+  ]);
+  t.same(problemsOf(join(dir, 'skus.yaml')), [
+    'catalogue: sku "cola" is listed twice',
+    'devices.shelves[0].planogram[0].sku: no product "water" in the catalogue',
+  ]);
+});
+
+t.test('the catalogue can live in its own file beside the config', async (t) => {
+  const dir = t.testdir({
+    token: 'abc',
+    'products.yaml': 'products:\n  - { sku: cola, name: Cola 330 ml, grams: 355, spreadGrams: 4 }\n',
+    'bad-products.yaml': 'products:\n  - { sku: tea, grams: -3 }\n',
+    'good.yaml': `${minimal}catalogue: { file: products.yaml, products: [{ sku: water, grams: 538 }] }\n`,
+    'bad.yaml': `${minimal}catalogue: { file: bad-products.yaml }\n`,
+    'missing.yaml': `${minimal}catalogue: { file: nowhere.yaml }\n`,
+  });
+  const c = loadConfig(join(dir, 'good.yaml'), {});
+  t.same(
+    c.catalogue.products.map((p) => p.sku),
+    ['water', 'cola'],
+  );
+  t.match(problemsOf(join(dir, 'bad.yaml')), [
+    /^catalogue\.file: .*bad-products\.yaml: products\[0\]\.grams: /,
+  ]);
+  t.match(problemsOf(join(dir, 'missing.yaml')), [
+    /^catalogue\.file: cannot read .*nowhere\.yaml \(ENOENT\)$/,
+  ]);
 });
