@@ -1,5 +1,5 @@
 // Trouble a real store has every week, injected at random: a scanner's cable kicked, a shelf's
-// USB-RS485 adapter re-enumerating, a camera freezing or stuttering. Faults arrive as a Poisson
+// USB-RS485 adapter re-enumerating, a plate going dead, stuck or noisy, a camera freezing or stuttering. Faults arrive as a Poisson
 // process (exponential gaps) and last about faultDurationSeconds; the same seed replays them exactly.
 import type { SimCamera } from '../drivers/camera/sim.js';
 import type { Clock, TimerHandle } from '../system/clock.js';
@@ -7,7 +7,14 @@ import type { Logger } from '../system/log.js';
 import type { Random } from '../system/random.js';
 import type { SimBehaviour } from './behaviour.js';
 
-export type FaultKind = 'cable-kicked' | 'adapter-re-enumerating' | 'camera-frozen' | 'camera-stuttering';
+export type FaultKind =
+  | 'cable-kicked'
+  | 'adapter-re-enumerating'
+  | 'plate-dead'
+  | 'plate-stuck'
+  | 'plate-noisy'
+  | 'camera-frozen'
+  | 'camera-stuttering';
 
 /** One injected fault, as the store's log and tests see it. */
 export interface Fault {
@@ -39,6 +46,37 @@ export function scannerTarget(deviceId: string, scanner: Pluggable): FaultTarget
 
 export function shelfTarget(deviceId: string, shelf: Pluggable): FaultTarget {
   return linkTarget(deviceId, 'shelf', shelf, 'adapter-re-enumerating', 'USB-RS485 adapter re-enumerating');
+}
+
+/** What the fault scheduler needs of a shelf to fail one of its plates for a while. */
+export interface FailablePlates {
+  readonly plates: number;
+  failPlate(plate: number, failure: 'dead' | 'stuck' | 'noisy'): void;
+  repairPlate(plate: number): void;
+}
+
+const plateTrouble = {
+  dead: 'reads nothing (load cell or its cable broken)',
+  stuck: 'stuck on one reading',
+  noisy: 'noisy (failing load cell or loose cable screen)',
+} as const;
+
+/** One plate of a shelf at a time goes dead, sticks or turns noisy, and is repaired when the fault ends. */
+export function plateTarget(deviceId: string, shelf: FailablePlates): FaultTarget {
+  return {
+    deviceId,
+    deviceKind: 'shelf',
+    inject(random) {
+      const plate = random.int(shelf.plates);
+      const failure = random.pick(['dead', 'stuck', 'noisy'] as const);
+      shelf.failPlate(plate, failure);
+      return {
+        kind: `plate-${failure}`,
+        reason: `plate ${plate} ${plateTrouble[failure]}`,
+        recover: () => shelf.repairPlate(plate),
+      };
+    },
+  };
 }
 
 export function cameraTarget(deviceId: string, camera: SimCamera): FaultTarget {
@@ -92,12 +130,20 @@ export interface FaultSchedulerOptions {
 export class FaultScheduler implements SimBehaviour {
   readonly name = 'faults';
   readonly #options: FaultSchedulerOptions;
+  readonly #targets: FaultTarget[];
   readonly #active = new Map<string, { timer: TimerHandle; recover: () => void }>();
   #next: TimerHandle | undefined;
   #running = false;
 
   constructor(options: FaultSchedulerOptions) {
     this.#options = options;
+    this.#targets = [...options.targets];
+  }
+
+  /** Adds devices that may fail from now on; a scheduler that had nothing to fail starts now. */
+  add(...targets: FaultTarget[]): void {
+    this.#targets.push(...targets);
+    if (this.#next === undefined) this.#scheduleNext();
   }
 
   start(): void {
@@ -119,16 +165,16 @@ export class FaultScheduler implements SimBehaviour {
   }
 
   #scheduleNext(): void {
-    const { everySeconds, targets, clock, random } = this.#options;
-    if (!this.#running || everySeconds <= 0 || targets.length === 0) return;
+    const { everySeconds, clock, random } = this.#options;
+    if (!this.#running || everySeconds <= 0 || this.#targets.length === 0) return;
     this.#next = clock.setTimeout(() => this.#inject(), random.exponential(everySeconds * 1000));
   }
 
   #inject(): void {
-    const { targets, durationSeconds, clock, random, log, onFault } = this.#options;
+    const { durationSeconds, clock, random, log, onFault } = this.#options;
     this.#next = undefined;
     // A device already in trouble is left alone; with every device in trouble this turn passes.
-    const healthy = targets.filter((t) => !this.#active.has(t.deviceId));
+    const healthy = this.#targets.filter((t) => !this.#active.has(t.deviceId));
     if (healthy.length > 0) {
       const target = random.pick(healthy);
       const durationMs = Math.round(durationSeconds * 1000 * random.between(0.5, 1.5));

@@ -1,19 +1,34 @@
 // The simulated store: every device named in the configuration with driver "sim", built once and
-// handed to the daemon through the same ports real hardware uses, plus the behaviours that make the
-// store misbehave on its own (faults now; shoppers, gate passages and picks later).
+// handed to the daemon through the same ports real hardware uses, plus the behaviours that give the
+// store a life of its own (faults, shoppers at the shelves; gate passages later).
 import type { Config, SimConfig } from '../config/schema.js';
 import { SimCamera } from '../drivers/camera/sim.js';
 import { SimGpioChip } from '../drivers/gpio/sim.js';
 import { SimScanner } from '../drivers/scanner/sim.js';
 import { SimShelf } from '../drivers/weight/sim.js';
+import type { PlanogramEntry, Product } from '../sensing/types.js';
 import type { Clock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
 import { Random } from '../system/random.js';
 import type { SimBehaviour } from './behaviour.js';
-import { cameraTarget, type Fault, FaultScheduler, scannerTarget, shelfTarget } from './faults.js';
+import {
+  cameraTarget,
+  type Fault,
+  FaultScheduler,
+  plateTarget,
+  scannerTarget,
+  shelfTarget,
+} from './faults.js';
+import { ShelfShoppers } from './shelf-shoppers.js';
 
 /** Used when the configuration has no `sim` section (then no device is simulated anyway). */
-const quietStore: SimConfig = { seed: 1, faultEverySeconds: 0, faultDurationSeconds: 4 };
+const quietStore: SimConfig = {
+  seed: 1,
+  faultEverySeconds: 0,
+  faultDurationSeconds: 4,
+  shoppersEverySeconds: 0,
+  plateFaults: false,
+};
 
 export class SimStore {
   readonly clock: Clock;
@@ -41,7 +56,12 @@ export class SimStore {
       if (scanner.driver === 'sim') this.#scanners.set(scanner.id, new SimScanner(scanner.id, clock));
     for (const shelf of devices.shelves)
       if (shelf.driver === 'sim')
-        this.#shelves.set(shelf.id, new SimShelf(shelf, clock, this.random.fork(`shelf:${shelf.id}`)));
+        this.#shelves.set(
+          shelf.id,
+          new SimShelf(shelf, clock, this.random.fork(`shelf:${shelf.id}`), {
+            capacityGrams: shelf.sensing?.capacityGrams,
+          }),
+        );
     for (const camera of devices.cameras)
       if (camera.driver === 'sim')
         this.#cameras.set(camera.id, new SimCamera(camera.id, this.random.fork(`camera:${camera.id}`)));
@@ -85,6 +105,33 @@ export class SimStore {
   use(behaviour: SimBehaviour): void {
     this.#behaviours.push(behaviour);
     if (this.#running) behaviour.start();
+  }
+
+  /**
+   * Sends shoppers to the simulated shelves named in `planograms` (shelf id → what lies where), about
+   * one visit every `everySeconds` in the whole store. Stocks those shelves at once, so call it before
+   * the daemon opens them. Returns the behaviour, whose `onAction` tells what the shoppers did.
+   */
+  shoppersAtShelves(
+    planograms: ReadonlyMap<string, readonly PlanogramEntry[]>,
+    catalogue: ReadonlyMap<string, Product>,
+    everySeconds: number,
+  ): ShelfShoppers {
+    const shoppers = new ShelfShoppers({
+      shelves: [...planograms].map(([id, planogram]) => ({ shelf: this.shelf(id), planogram })),
+      catalogue,
+      clock: this.clock,
+      random: this.random.fork('shoppers'),
+      everySeconds,
+      log: this.#log,
+    });
+    this.use(shoppers);
+    return shoppers;
+  }
+
+  /** Lets the fault scheduler also fail single plates of the simulated shelves: dead, stuck or noisy. */
+  addPlateFaults(): void {
+    this.faults.add(...[...this.#shelves].map(([id, shelf]) => plateTarget(id, shelf)));
   }
 
   /** Hears every fault as it is injected; returns the unsubscribe function. */

@@ -65,13 +65,14 @@ t.test('a slow shelf (1 Hz) sends a batch only when a sample is due', async (t) 
 });
 
 t.test('a shelf at rest reads its load with about half a gram of noise', async (t) => {
-  const { clock, batches } = await openShelf();
+  const { clock, shelf, batches } = await openShelf();
   clock.advance(10_000);
   const values = batches.flatMap((b) => Array.from(b.values).filter((_, i) => i % 4 === 1));
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
   t.ok(Math.abs(mean - 2000) < 1.5, `mean ${mean.toFixed(2)} g near the 2000 g base (plus drift)`);
   t.ok(sd > 0.3 && sd < 0.8, `noise ${sd.toFixed(2)} g`);
+  t.ok(Math.abs(sd - shelf.noiseGrams(1)) < 0.1 * shelf.noiseGrams(1), "the plate's own noise level");
 });
 
 t.test(

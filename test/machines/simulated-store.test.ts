@@ -17,7 +17,10 @@ import { silentLogger } from '../../src/system/log.js';
 const devices: Config['devices'] = {
   gates: [{ id: 'gate-in', role: 'entry', driver: 'sim' }],
   scanners: [{ id: 'qr-in', kind: 'qr', gateId: 'gate-in', driver: 'sim' }],
-  shelves: [{ id: 'shelf-a1', driver: 'sim', plates: 4, sampleRateHz: 40, cameras: ['cam-a'] }],
+  buses: [],
+  shelves: [
+    { id: 'shelf-a1', driver: 'sim', plates: 4, sampleRateHz: 40, cameras: ['cam-a'], planogram: [] },
+  ],
   cameras: [{ id: 'cam-a', driver: 'sim' }],
 };
 
@@ -25,7 +28,7 @@ t.test('device.status events flow from the simulated store, faults and recoverie
   const clock = new FakeClock();
   const sim = new SimStore(
     devices,
-    { seed: 7, faultEverySeconds: 30, faultDurationSeconds: 4 },
+    { seed: 7, faultEverySeconds: 30, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false },
     clock,
     silentLogger(),
   );

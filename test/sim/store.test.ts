@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/system/log.js';
 import { captureLog } from '../helpers/log-capture.js';
 
 const devices: Config['devices'] = {
+  buses: [],
   gates: [
     { id: 'gate-in', role: 'entry', driver: 'sim' },
     { id: 'gate-out', role: 'exit', driver: 'sim' },
@@ -15,8 +16,8 @@ const devices: Config['devices'] = {
     { id: 'palm-in', kind: 'palm', gateId: 'gate-in', driver: 'sim' },
   ],
   shelves: [
-    { id: 'shelf-a1', driver: 'sim', plates: 4, sampleRateHz: 40, cameras: ['cam-a'] },
-    { id: 'shelf-b1', driver: 'sim', plates: 6, sampleRateHz: 40, cameras: ['cam-b'] },
+    { id: 'shelf-a1', driver: 'sim', plates: 4, sampleRateHz: 40, cameras: ['cam-a'], planogram: [] },
+    { id: 'shelf-b1', driver: 'sim', plates: 6, sampleRateHz: 40, cameras: ['cam-b'], planogram: [] },
   ],
   cameras: [
     { id: 'cam-a', driver: 'sim' },
@@ -28,7 +29,7 @@ function faultsOver(seed: number, minutes: number, sim: Partial<SimConfig> = {})
   const clock = new FakeClock();
   const store = new SimStore(
     devices,
-    { seed, faultEverySeconds: 20, faultDurationSeconds: 4, ...sim },
+    { seed, faultEverySeconds: 20, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false, ...sim },
     clock,
     silentLogger(),
   );
@@ -60,7 +61,7 @@ t.test('a kicked cable is plugged back in after the fault, and the store stops c
   const clock = new FakeClock();
   const store = new SimStore(
     devices,
-    { seed: 3, faultEverySeconds: 10, faultDurationSeconds: 4 },
+    { seed: 3, faultEverySeconds: 10, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false },
     clock,
     silentLogger(),
   );
@@ -129,7 +130,7 @@ t.test('behaviours start with the store, or at once when it already runs, and st
   const capture = captureLog();
   const store = new SimStore(
     devices,
-    { seed: 1, faultEverySeconds: 0, faultDurationSeconds: 4 },
+    { seed: 1, faultEverySeconds: 0, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false },
     new FakeClock(),
     capture.log,
   );
@@ -160,6 +161,7 @@ t.test('behaviours start with the store, or at once when it already runs, and st
 t.test('a fault turn passes when every device is already in trouble', (t) => {
   const clock = new FakeClock();
   const oneScanner: Config['devices'] = {
+    buses: [],
     gates: [],
     scanners: [devices.scanners[0] as never],
     shelves: [],
@@ -167,7 +169,7 @@ t.test('a fault turn passes when every device is already in trouble', (t) => {
   };
   const store = new SimStore(
     oneScanner,
-    { seed: 5, faultEverySeconds: 1, faultDurationSeconds: 60 },
+    { seed: 5, faultEverySeconds: 1, faultDurationSeconds: 60, shoppersEverySeconds: 0, plateFaults: false },
     clock,
     silentLogger(),
   );
