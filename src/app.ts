@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandHandler, defineCommand, noArgs } from './commands/index.js';
+import { registerShelfCommands } from './commands/shelves.js';
 import type { HubConfig } from './config/load.js';
 import type { EventData, EventKind } from './events/catalogue.js';
 import { Devices } from './machines/devices.js';
@@ -66,7 +67,10 @@ export class App {
       log: log.child({ part: 'uplink' }),
       onCommand: (cmd) => this.commands.handle('cloud', cmd.name, cmd.args),
     });
-    this.devices = new Devices(config, log, (data) => this.emit('device.status', data));
+    this.devices = new Devices(config, log, (data) => this.emit('device.status', data), {
+      onShelf: (report) => this.emit(report.kind, report.data),
+    });
+    registerShelfCommands(this.commands, this.devices.shelves);
     this.commands.register(
       'hub.status',
       defineCommand({
@@ -161,6 +165,7 @@ export class App {
       },
       outbox: { depth: this.outbox.depth, lastSeq: this.outbox.lastSeq },
       devices: this.devices.statuses(),
+      shelves: this.devices.shelves.report(),
       emitFailures: this.stats.emitFailures,
     };
   }

@@ -9,6 +9,7 @@ import { App } from './app.js';
 import { ConfigError, type HubConfig, loadConfig } from './config/load.js';
 import { runDemo } from './demo.js';
 import { OutboxError } from './outbox/outbox.js';
+import { runRecordCommand, runReplayCommand } from './recording/command.js';
 import { createLogger } from './system/log.js';
 import { packageRoot, version } from './system/package.js';
 import { runUpstreamCommand } from './upstream/command.js';
@@ -23,6 +24,8 @@ Usage:
   store-gateway check-config FILE        validate a configuration; exit 0 if valid, 2 otherwise
   store-gateway upstream [--port N]      run the reference upstream (the cloud stand-in)
   store-gateway demo [--port N]          run the simulated store and the reference upstream together
+  store-gateway record --shelf ID        save a shelf's raw samples to a file
+  store-gateway replay PATH              run a recording through the shelf pipeline and print the events
   store-gateway --help | --version
 
 Environment (wins over the file): STORE_GATEWAY_CONFIG, STORE_GATEWAY_DATA_DIR,
@@ -75,6 +78,10 @@ export async function main(
       return runUpstreamCommand(rest, env);
     case 'demo':
       return runDemo(rest, io);
+    case 'record':
+      return runRecordCommand(rest, env, io);
+    case 'replay':
+      return runReplayCommand(rest, env, io);
     default:
       io.err(`store-gateway: unknown command "${command}"\n\n${usage}`);
       return 2;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { resolveProfiles, type WeightProfile } from '../drivers/weight/profiles.js';
 import { Secret, tokenProblem } from '../system/secret.js';
 import { type Config, configSchema } from './schema.js';
 import { product } from './shelves.js';
@@ -11,6 +12,8 @@ import { product } from './shelves.js';
 export type HubConfig = Omit<Config, 'upstream'> & {
   /** Absolute path of the file this came from. */
   configPath: string;
+  /** The model of every serial board, by board id, from devices/. */
+  boardProfiles: Map<string, WeightProfile>;
   upstream: Config['upstream'] & { token: Secret };
 };
 
@@ -77,9 +80,18 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const dataDir = env.STORE_GATEWAY_DATA_DIR ? resolve(config.dataDir) : resolve(baseDir, config.dataDir);
 
   const catalogue = loadCatalogue(config, baseDir, problems);
+  const profiles = resolveProfiles(config.devices, baseDir);
+  problems.push(...profiles.problems);
   const token = resolveToken(config.upstream.tokenFile, baseDir, env, problems);
   if (problems.length > 0 || !token) throw new ConfigError(problems);
-  return { ...config, configPath, dataDir, catalogue, upstream: { ...config.upstream, token } };
+  return {
+    ...config,
+    configPath,
+    dataDir,
+    catalogue,
+    boardProfiles: profiles.boards,
+    upstream: { ...config.upstream, token },
+  };
 }
 
 /** The inline products plus those of `catalogue.file`; every planogram sku must be among them. */

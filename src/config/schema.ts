@@ -116,6 +116,15 @@ const sim = z.strictObject({
     .default(20)
     .describe('Mean time between simulated device faults (a cable kicked, a camera freezing); 0 = none'),
   faultDurationSeconds: z.number().min(0.1).default(4).describe('Mean duration of a simulated fault'),
+  shoppersEverySeconds: z
+    .number()
+    .min(0)
+    .default(8)
+    .describe('Mean time between simulated shoppers taking (and now and then returning) items; 0 = none'),
+  plateFaults: z
+    .boolean()
+    .default(false)
+    .describe('Let simulated faults also break single plates (dead, stuck, noisy)'),
 });
 
 export const configSchema = z
@@ -211,6 +220,7 @@ export type Config = z.output<typeof configSchema>;
 export type GateConfig = z.output<typeof gate>;
 export type ScannerConfig = z.output<typeof scanner>;
 export type ShelfConfig = z.output<typeof shelf>;
+export type BusConfig = z.output<typeof bus>;
 export type CameraConfig = z.output<typeof camera>;
 export type SimConfig = z.output<typeof sim>;
 export type UpstreamConfig = z.output<typeof upstream>;

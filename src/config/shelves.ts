@@ -25,7 +25,9 @@ const sensing = z
       .min(0.1)
       .max(10_000)
       .optional()
-      .describe('Smallest lasting change that can be an event; smaller ones are drift or crumbs'),
+      .describe(
+        'Smallest lasting change (default 10 g) that can be an event; smaller ones are drift or crumbs',
+      ),
     capacityGrams: z
       .number()
       .min(1)
@@ -37,7 +39,9 @@ const sensing = z
       .min(0)
       .max(1)
       .optional()
-      .describe('Below this an item guess becomes shelf.anomaly: a wrong charge is worse than none'),
+      .describe(
+        'Below this (default 0.7) an item guess becomes shelf.anomaly: a wrong charge is worse than none',
+      ),
   })
   .describe('Tuning of the change detection and item inference; the defaults suit most shelves');
 

@@ -4,6 +4,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { calibrationProblem } from '../sensing/calibration.js';
 import type { PlateCalibration } from '../sensing/types.js';
 import type { Logger } from '../system/log.js';
 
@@ -13,9 +14,9 @@ const fileSchema = z.strictObject({
   /** Which board channels the plates were wired to when calibrated; a rewired shelf starts afresh. */
   wiring: z.string(),
   plates: z.array(
-    z.strictObject({
-      slope: z.number().refine((n) => Number.isFinite(n) && n !== 0, 'a finite, non-zero slope'),
-      offset: z.number().refine(Number.isFinite, 'a finite offset'),
+    z.strictObject({ slope: z.number(), offset: z.number() }).superRefine((c, ctx) => {
+      const problem = calibrationProblem(c);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
   ),
   updatedAt: z.string(),

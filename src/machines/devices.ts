@@ -4,11 +4,31 @@
 import type { AnyActorRef } from 'xstate';
 import type { HubConfig } from '../config/load.js';
 import type { GpioChip } from '../drivers/gpio/port.js';
+import { openSerialPort } from '../drivers/serial/serialport.js';
+import type { OpenSerial } from '../drivers/serial/transport.js';
+import { createBus, nominalRate, nominalSlope } from '../drivers/weight/buses.js';
+import type { EventData } from '../events/catalogue.js';
 import { SimStore } from '../sim/index.js';
 import { type Clock, systemClock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
 import { closeDevice, createCameraHealthActor, createDeviceLinkActor } from './index.js';
+import type { ShelfEmitted } from './shelf.js';
+import { makeShelfSensor } from './shelf-sensor.js';
+import { productsOf, Shelves } from './shelves.js';
 import { type DeviceStatusData, reasonOf, type StatusEmitted } from './status.js';
+
+/** A shelf event as fusion receives it: the machine's data, plus the cameras' coverage of the shelf. */
+export type ShelfReport =
+  | { kind: 'shelf.pick' | 'shelf.put'; data: EventData<'shelf.pick'> }
+  | { kind: 'shelf.anomaly'; data: EventData<'shelf.anomaly'> };
+
+export interface DevicesOptions {
+  clock?: Clock;
+  /** Receives every pick, put and anomaly. */
+  onShelf?: (report: ShelfReport) => void;
+  /** Opens serial ports; tests may give pseudo-terminals or fakes. */
+  openSerial?: OpenSerial;
+}
 
 export class Devices {
   readonly sim: SimStore | undefined;
@@ -19,21 +39,82 @@ export class Devices {
   readonly #log: Logger;
   readonly #report: (status: DeviceStatusData) => void;
   readonly #clock: Clock;
+  readonly shelves: Shelves;
 
   /** `report` receives every change of a device's health, the data of a `device.status` event. */
   constructor(
     config: HubConfig,
     log: Logger,
     report: (status: DeviceStatusData) => void,
-    clock: Clock = systemClock,
+    options: DevicesOptions = {},
   ) {
+    const clock = options.clock ?? systemClock;
     this.#config = config;
     this.#log = log.child({ part: 'devices' });
     this.#report = report;
     this.#clock = clock;
     const d = config.devices;
-    // The schema requires `sim` whenever a device uses it, and every driver is `sim` for now.
+    // The schema requires `sim` whenever a device uses it.
     this.sim = config.sim ? new SimStore(d, config.sim, clock, log) : undefined;
+    this.#simulateShoppers(this.sim);
+    const profiles = config.boardProfiles;
+    const onShelf = options.onShelf ?? (() => {});
+    this.shelves = new Shelves({
+      config,
+      clock,
+      log,
+      makeSensor: makeShelfSensor,
+      makeBus: (busId) => {
+        const bus = d.buses.find((b) => b.id === busId);
+        if (!bus) throw new Error(`no bus "${busId}"`);
+        return createBus(bus, profiles, options.openSerial ?? openSerialPort, clock, log);
+      },
+      defaultCalibration: (wire) => {
+        const profile = profiles.get(wire.board);
+        return { slope: profile ? nominalSlope(profile) : 1, offset: 0 };
+      },
+      rateOf: (shelf) => {
+        if (shelf.driver === 'sim') return shelf.sampleRateHz;
+        const lead = shelf.wiring?.[0]?.board ?? '';
+        const bus = d.buses.find((b) => b.boards.some((board) => board.id === lead));
+        return bus ? nominalRate(bus, lead, profiles) : 10;
+      },
+      onStatus: ({ type: _type, ...status }) => this.#onStatus(status),
+      onShelf: (_shelfId, event) => this.#onShelfEvent(event, onShelf),
+    });
+  }
+
+  /** Simulated shoppers at the simulated shelves that have a planogram; they stock the shelves now. */
+  #simulateShoppers(sim: SimStore | undefined): void {
+    const settings = this.#config.sim;
+    if (!sim || !settings) return;
+    if (settings.plateFaults) sim.addPlateFaults();
+    const shelves = this.#config.devices.shelves.filter((s) => s.driver === 'sim' && s.planogram.length > 0);
+    if (settings.shoppersEverySeconds <= 0 || shelves.length === 0) return;
+    sim.shoppersAtShelves(
+      new Map(shelves.map((s) => [s.id, s.planogram])),
+      productsOf(this.#config.catalogue.products),
+      settings.shoppersEverySeconds,
+    );
+  }
+
+  /** Adds the cameras' coverage of the shelf, then hands the event on; a failing listener is logged. */
+  #onShelfEvent(event: ShelfEmitted, onShelf: (report: ShelfReport) => void): void {
+    try {
+      if (event.kind === 'shelf.anomaly') onShelf({ kind: event.kind, data: event.data });
+      else
+        onShelf({ kind: event.kind, data: { ...event.data, coverage: this.coverage(event.data.shelfId) } });
+    } catch (err) {
+      this.#log.error({ err, shelfId: event.data.shelfId }, 'could not report a shelf event');
+    }
+  }
+
+  /** How well the shelf's cameras see it now: all online, some, or none (or it has none). */
+  coverage(shelfId: string): 'full' | 'partial' | 'none' {
+    const cameras = this.#config.devices.shelves.find((s) => s.id === shelfId)?.cameras ?? [];
+    const seeing = cameras.filter((c) => this.#statuses.get(c)?.status === 'online').length;
+    if (cameras.length > 0 && seeing === cameras.length) return 'full';
+    return seeing > 0 ? 'partial' : 'none';
   }
 
   get count(): number {
@@ -49,8 +130,24 @@ export class Devices {
   /** Starts every device; one that cannot start is reported offline and the others start all the same. */
   start(): void {
     const { devices } = this.#config;
-    // The schema requires a sim section whenever a device uses it, so without one there is nothing to start.
     const sim = this.sim;
+    for (const shelf of devices.shelves)
+      this.#startOne(shelf.id, 'shelf', () => this.shelves.startShelf(shelf, sim));
+    for (const bus of devices.buses) {
+      try {
+        this.shelves.startBus(bus.id);
+      } catch (err) {
+        this.#log.error({ err, busId: bus.id }, 'bus failed to start');
+        for (const station of this.shelves.stations.values())
+          for (const board of bus.boards)
+            station.actor.send({
+              type: 'source.down',
+              source: board.id,
+              reason: `failed to start: ${reasonOf(err)}`,
+            });
+      }
+    }
+    // The schema requires a sim section whenever a device uses it; without one, only serial devices run.
     if (!sim) return;
     for (const gate of devices.gates) {
       this.#startOne(gate.id, 'gate', () => {
@@ -69,17 +166,6 @@ export class Devices {
         this.#watch(
           createDeviceLinkActor(
             { deviceId: s.id, deviceKind: 'scanner', link: sim.scanner(s.id), onData: () => {} },
-            this.#clock,
-          ),
-        ),
-      );
-    }
-    for (const s of devices.shelves) {
-      // Samples reach sensing with the shelves work; the link's health is what matters now.
-      this.#startOne(s.id, 'shelf', () =>
-        this.#watch(
-          createDeviceLinkActor(
-            { deviceId: s.id, deviceKind: 'shelf', link: sim.shelf(s.id), onData: () => {} },
             this.#clock,
           ),
         ),
@@ -105,7 +191,8 @@ export class Devices {
         this.#log.error({ err, gateId: id }, 'could not bring a gate to its safe state');
       }
     }
-    const actors = this.#actors.splice(0);
+    const { links, stations } = this.shelves.actors();
+    const actors = [...this.#actors.splice(0), ...links];
     await Promise.all(
       actors.map((actor) => {
         let timer: NodeJS.Timeout | undefined;
@@ -121,6 +208,7 @@ export class Devices {
         return Promise.race([closeDevice(actor), late]).finally(() => clearTimeout(timer));
       }),
     );
+    for (const station of stations) station.actor.send({ type: 'close' });
     this.#gates.clear();
     this.sim?.stop();
   }

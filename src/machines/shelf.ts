@@ -5,11 +5,11 @@
 //
 //   motion:  idle ─activity─▶ active ─settling─▶ settling ─change/disturbance─▶ idle
 //            idle ─tare/calibrate─▶ calibrating ─done/failed─▶ idle
-//   health:  online / degraded (a board down, a plate faulty) / offline (every board down)
+//   health:  ok ⇄ fault (a board down or a plate faulty); status online / degraded / offline says which
 //
 // Emits `status` (device.status data) on every change of health, and `shelf` with the data of a
 // shelf.pick, shelf.put or shelf.anomaly event (coverage and trip are added by fusion).
-import { assign, createActor, enqueueActions, fromPromise, setup } from 'xstate';
+import { assign, createActor, enqueueActions, fromPromise, not, setup } from 'xstate';
 import type { EventData } from '../events/catalogue.js';
 import type { Explanation, PlateFault, SensorOutput, ShelfChange } from '../sensing/types.js';
 import type { Clock } from '../system/clock.js';
@@ -129,6 +129,9 @@ export const shelfMachine = setup({
       input.run(input.job),
     ),
   },
+  guards: {
+    unwell: ({ context }) => Object.keys(context.down).length > 0 || Object.keys(context.faults).length > 0,
+  },
   actions: {
     report: enqueueActions(({ context, enqueue }) => {
       const next = health(context);
@@ -199,66 +202,88 @@ export const shelfMachine = setup({
     'source.up': { actions: ['sourceEvent', 'report'] },
     close: '.closed',
   },
-  initial: 'idle',
+  initial: 'running',
   states: {
-    idle: {
-      on: {
-        sensor: [
-          { guard: isOutput('activity'), target: 'active' },
-          { guard: isOutput('change'), actions: 'decideChange' },
-          { guard: isOutput('disturbance'), actions: 'countDisturbance' },
-          { actions: ['faultEvent', 'report'] },
-        ],
-        calibrate: {
-          target: 'calibrating',
-          actions: assign(({ event }) => ({ job: event.job, reply: event.reply })),
+    running: {
+      type: 'parallel',
+      states: {
+        // Where the shelf is in a change, or in a technician's job.
+        motion: {
+          initial: 'idle',
+          states: {
+            idle: {
+              on: {
+                sensor: [
+                  { guard: isOutput('activity'), target: 'active' },
+                  { guard: isOutput('change'), actions: 'decideChange' },
+                  { guard: isOutput('disturbance'), actions: 'countDisturbance' },
+                  { actions: ['faultEvent', 'report'] },
+                ],
+                calibrate: {
+                  target: 'calibrating',
+                  actions: assign(({ event }) => ({ job: event.job, reply: event.reply })),
+                },
+              },
+            },
+            active: {
+              on: {
+                sensor: [
+                  { guard: isOutput('settling'), target: 'settling' },
+                  { guard: isOutput('change'), target: 'idle', actions: 'decideChange' },
+                  { guard: isOutput('disturbance'), target: 'idle', actions: 'countDisturbance' },
+                  { actions: ['faultEvent', 'report'] },
+                ],
+                calibrate: { actions: 'refuseJob' },
+              },
+            },
+            settling: {
+              on: {
+                sensor: [
+                  { guard: isOutput('activity'), target: 'active' },
+                  { guard: isOutput('change'), target: 'idle', actions: 'decideChange' },
+                  { guard: isOutput('disturbance'), target: 'idle', actions: 'countDisturbance' },
+                  { actions: ['faultEvent', 'report'] },
+                ],
+                calibrate: { actions: 'refuseJob' },
+              },
+            },
+            calibrating: {
+              // The technician's hands and weights are not shoppers: changes are not reported meanwhile.
+              on: {
+                sensor: { actions: ['faultEvent', 'report'] },
+                calibrate: { actions: 'refuseBusy' },
+              },
+              invoke: {
+                src: 'runJob',
+                input: ({ context }) => ({
+                  job: context.job as CalibrationJob,
+                  run: context.wiring.calibrate,
+                }),
+                onDone: {
+                  target: 'idle',
+                  actions: [
+                    ({ context, event }) => context.reply?.({ ok: true, message: event.output }),
+                    assign({ job: undefined, reply: undefined }),
+                  ],
+                },
+                onError: {
+                  target: 'idle',
+                  actions: [
+                    ({ context, event }) => context.reply?.({ ok: false, message: reasonOf(event.error) }),
+                    assign({ job: undefined, reply: undefined }),
+                  ],
+                },
+              },
+            },
+          },
         },
-      },
-    },
-    active: {
-      on: {
-        sensor: [
-          { guard: isOutput('settling'), target: 'settling' },
-          { guard: isOutput('change'), target: 'idle', actions: 'decideChange' },
-          { guard: isOutput('disturbance'), target: 'idle', actions: 'countDisturbance' },
-          { actions: ['faultEvent', 'report'] },
-        ],
-        calibrate: { actions: 'refuseJob' },
-      },
-    },
-    settling: {
-      on: {
-        sensor: [
-          { guard: isOutput('activity'), target: 'active' },
-          { guard: isOutput('change'), target: 'idle', actions: 'decideChange' },
-          { guard: isOutput('disturbance'), target: 'idle', actions: 'countDisturbance' },
-          { actions: ['faultEvent', 'report'] },
-        ],
-        calibrate: { actions: 'refuseJob' },
-      },
-    },
-    calibrating: {
-      // The technician's hands and weights are not shoppers: changes are not reported meanwhile.
-      on: {
-        sensor: { actions: ['faultEvent', 'report'] },
-        calibrate: { actions: 'refuseBusy' },
-      },
-      invoke: {
-        src: 'runJob',
-        input: ({ context }) => ({ job: context.job as CalibrationJob, run: context.wiring.calibrate }),
-        onDone: {
-          target: 'idle',
-          actions: [
-            ({ context, event }) => context.reply?.({ ok: true, message: event.output }),
-            assign({ job: undefined, reply: undefined }),
-          ],
-        },
-        onError: {
-          target: 'idle',
-          actions: [
-            ({ context, event }) => context.reply?.({ ok: false, message: reasonOf(event.error) }),
-            assign({ job: undefined, reply: undefined }),
-          ],
+        // Whether every board answers and every plate can be trusted; `reason` says what is wrong.
+        health: {
+          initial: 'ok',
+          states: {
+            ok: { always: { guard: 'unwell', target: 'fault' } },
+            fault: { always: { guard: not('unwell'), target: 'ok' } },
+          },
         },
       },
     },
@@ -270,6 +295,18 @@ export const shelfMachine = setup({
 });
 
 export type ShelfActor = ReturnType<typeof createShelfActor>;
+
+/** Where the shelf is in a change: idle, active, settling or calibrating (closed once stopped). */
+export function motionOf(snapshot: ReturnType<ShelfActor['getSnapshot']>): string {
+  const value = snapshot.value;
+  return typeof value === 'string' ? value : String(value.running.motion);
+}
+
+/** ok, or fault while a board is down or a plate cannot be trusted. */
+export function healthOf(snapshot: ReturnType<ShelfActor['getSnapshot']>): string {
+  const value = snapshot.value;
+  return typeof value === 'string' ? value : String(value.running.health);
+}
 
 /** A running-ready shelf actor on `clock` (a FakeClock in tests). */
 export function createShelfActor(input: ShelfInput, clock: Clock) {

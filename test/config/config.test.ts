@@ -236,3 +236,53 @@ t.test('the catalogue can live in its own file beside the config', async (t) => 
     /^catalogue\.file: cannot read .*nowhere\.yaml \(ENOENT\)$/,
   ]);
 });
+
+t.test('board models come from devices/ and are checked against the wiring', async (t) => {
+  const dir = t.testdir({
+    token: 'abc',
+    'my-board.yaml': 'protocol: ascii-stream\nmodel: x\n',
+    'hub.yaml': `${minimal}devices:
+  buses:
+    - id: rs485-a
+      port: /dev/ttyUSB0
+      profile: modbus-4ch-int32
+      boards: [{ id: lc-1, address: 1 }, { id: lc-2, sampleRateHz: 50 }]
+    - id: hx-a
+      port: /dev/ttyUSB1
+      profile: ascii-stream-grams-12ch
+      boards: [{ id: hx-1, address: 4 }, { id: hx-2 }]
+    - { id: mine, port: /dev/ttyUSB2, profile: ./my-board.yaml, boards: [{ id: b-1 }] }
+    - { id: nowhere, port: /dev/ttyUSB3, profile: no-such-board, boards: [{ id: b-2 }] }
+    - id: mixed
+      port: /dev/ttyUSB4
+      profile: mt-sics-generic
+      boards: [{ id: scale-1 }, { id: lc-9, address: 2, profile: modbus-4ch-int32 }]
+  shelves:
+    - { id: sh1, driver: serial, wiring: [{ board: lc-1, channels: [0, 3, 4] }, { board: scale-1, channels: [1] }] }
+`,
+  });
+  const problems = problemsOf(join(dir, 'hub.yaml')).join('\n').split('\n');
+  for (const expected of [
+    /^devices\.buses\[0\]\.boards\[1\]\.address: required on a Modbus bus$/,
+    /^devices\.buses\[0\]\.boards\[1\]\.sampleRateHz: a Modbus module is polled as fast as the bus allows/,
+    /^devices\.buses\[1\]\.boards: a ascii-stream port has exactly one board, not 2$/,
+    /^devices\.buses\[1\]\.boards\[0\]\.address: only for Modbus boards \(this is ascii-stream\)$/,
+    /^devices\.buses\[2\]\.profile: .*my-board\.yaml: /,
+    /^devices\.buses\[3\]\.profile: cannot read .*devices\/no-such-board\.yaml \(ENOENT\)$/,
+    /^devices\.buses\[4\]\.boards: boards of one port must speak one protocol$/,
+    /^devices\.shelves\[0\]\.wiring\[0\]\.channels\[2\]: lc-1 has channels 0-3, not 4$/,
+    /^devices\.shelves\[0\]\.wiring\[1\]\.channels\[0\]: scale-1 has channels 0-0, not 1$/,
+  ])
+    t.ok(
+      problems.some((p) => expected.test(p)),
+      `reported: ${expected}`,
+    );
+  t.equal(problems.length, 14, `nothing else is reported:\n${problems.join('\n')}`);
+});
+
+t.test('the example hub wires real shelves to every supported kind of board', async (t) => {
+  const c = loadConfig(example, { STORE_GATEWAY_UPSTREAM_TOKEN: 'abc' });
+  const protocols = new Set([...c.boardProfiles.values()].map((p) => p.protocol));
+  t.same([...protocols].sort(), ['ascii-stream', 'modbus-rtu', 'mt-sics']);
+  t.ok(c.devices.shelves.some((s) => s.driver === 'serial' && s.planogram.length > 0));
+});

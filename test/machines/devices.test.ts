@@ -15,7 +15,16 @@ const settle = () => new Promise((r) => setTimeout(r, 20));
 t.test('a device that cannot start is reported offline and every other device starts', async (t) => {
   const reports: DeviceStatusData[] = [];
   const devices = new Devices(
-    { ...config(), sim: { seed: 1, faultEverySeconds: 0, faultDurationSeconds: 1 } },
+    {
+      ...config(),
+      sim: {
+        seed: 1,
+        faultEverySeconds: 0,
+        faultDurationSeconds: 1,
+        shoppersEverySeconds: 0,
+        plateFaults: false,
+      },
+    },
     silentLogger(),
     (s) => reports.push(s),
   );
@@ -53,7 +62,16 @@ t.test(
   'on stop the gates reach their safe state before anything else closes, and a hung device is left',
   async (t) => {
     const devices = new Devices(
-      { ...config(), sim: { seed: 1, faultEverySeconds: 0, faultDurationSeconds: 1 } },
+      {
+        ...config(),
+        sim: {
+          seed: 1,
+          faultEverySeconds: 0,
+          faultDurationSeconds: 1,
+          shoppersEverySeconds: 0,
+          plateFaults: false,
+        },
+      },
       silentLogger(),
       () => {},
     );
@@ -89,7 +107,7 @@ t.test(
 t.test('a hub configured with no devices starts and stops with nothing to report', async (t) => {
   const reports: DeviceStatusData[] = [];
   const { sim: _sim, ...noSim } = config();
-  const empty = { ...noSim, devices: { gates: [], scanners: [], shelves: [], cameras: [] } };
+  const empty = { ...noSim, devices: { buses: [], gates: [], scanners: [], shelves: [], cameras: [] } };
   const devices = new Devices(empty, silentLogger(), (s) => reports.push(s));
   t.equal(devices.count, 0);
   devices.start();

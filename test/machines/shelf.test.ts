@@ -2,6 +2,8 @@ import t from 'tap';
 import {
   type CalibrationJob,
   createShelfActor,
+  healthOf,
+  motionOf,
   type ShelfEmitted,
   type ShelfInput,
 } from '../../src/machines/shelf.js';
@@ -73,11 +75,11 @@ t.test('a shelf goes online when its board is heard and offline when the board i
 t.test('a settled change becomes a pick that names the item', async (t) => {
   const { sense, events, actor } = shelf();
   sense({ type: 'activity', at: T0, plates: [1] });
-  t.equal(actor.getSnapshot().value, 'active');
+  t.equal(motionOf(actor.getSnapshot()), 'active');
   sense({ type: 'settling', at: T0 + 1500 });
-  t.equal(actor.getSnapshot().value, 'settling');
+  t.equal(motionOf(actor.getSnapshot()), 'settling');
   sense(change(-355.04));
-  t.equal(actor.getSnapshot().value, 'idle');
+  t.equal(motionOf(actor.getSnapshot()), 'idle');
   t.equal(events.length, 1);
   t.equal(events[0]?.kind, 'shelf.pick');
   t.match(events[0]?.data, {
@@ -108,9 +110,9 @@ t.test('a hand pressing and letting go is counted as a disturbance, not an event
   sense({ type: 'activity', at: T0, plates: [0, 1] });
   sense({ type: 'settling', at: T0 + 800 });
   sense({ type: 'activity', at: T0 + 900, plates: [0] });
-  t.equal(actor.getSnapshot().value, 'active', 'moving again');
+  t.equal(motionOf(actor.getSnapshot()), 'active', 'moving again');
   sense({ type: 'disturbance', startedAt: T0, endedAt: T0 + 1200, peakGrams: 2000 });
-  t.equal(actor.getSnapshot().value, 'idle');
+  t.equal(motionOf(actor.getSnapshot()), 'idle');
   t.same(events, []);
   t.equal(actor.getSnapshot().context.counts.disturbances, 1);
 });
@@ -120,11 +122,13 @@ t.test('a faulty plate degrades the shelf until the fault clears', async (t) => 
   actor.send({ type: 'source.up', source: 'board-a' });
   sense({ type: 'fault', plate: 2, fault: 'stuck', at: T0, detail: 'no change in 60 s' });
   t.same(statuses.at(-1), ['degraded', 'plate 2 stuck (reading does not move)']);
+  t.equal(healthOf(actor.getSnapshot()), 'fault');
   sense({ type: 'fault', plate: 3, fault: 'saturated', at: T0, detail: '' });
   t.match(statuses.at(-1)?.[1], /plate 2 stuck.*plate 3 saturated/);
   sense({ type: 'fault-cleared', plate: 2, fault: 'stuck', at: T0 });
   sense({ type: 'fault-cleared', plate: 3, fault: 'saturated', at: T0 });
   t.same(statuses.at(-1), ['online', 'connected']);
+  t.equal(healthOf(actor.getSnapshot()), 'ok');
   sense({ type: 'fault', plate: 1, fault: 'no-signal', at: T0, detail: '' });
   sense({ type: 'fault', plate: 0, fault: 'noisy', at: T0, detail: '' });
   t.match(statuses.at(-1)?.[1], /plate 0 noisy.*plate 1 has no signal/);
@@ -147,7 +151,7 @@ t.test('calibration runs one job at a time and hides the technician’s weights 
     job: { kind: 'span', plate: 1, grams: 1000 },
     reply: (r) => replies.push(r),
   });
-  t.equal(actor.getSnapshot().value, 'calibrating');
+  t.equal(motionOf(actor.getSnapshot()), 'calibrating');
   actor.send({ type: 'calibrate', job: { kind: 'tare', plates: [0] }, reply: (r) => replies.push(r) });
   t.same(replies, [{ ok: false, message: 'a calibration is already under way' }]);
   sense({ type: 'activity', at: T0, plates: [1] });
@@ -155,7 +159,7 @@ t.test('calibration runs one job at a time and hides the technician’s weights 
   t.same(events, [], 'the 1 kg test weight is not a put');
   finish('plate 1: 1000 g reads 1000.0 g');
   await new Promise((r) => setImmediate(r));
-  t.equal(actor.getSnapshot().value, 'idle');
+  t.equal(motionOf(actor.getSnapshot()), 'idle');
   t.same(replies.at(-1), { ok: true, message: 'plate 1: 1000 g reads 1000.0 g' });
   t.same(jobs, [{ kind: 'span', plate: 1, grams: 1000 }]);
 });
@@ -179,7 +183,7 @@ t.test('a calibration is refused while the shelf moves, and a failed one says wh
   actor.send({ type: 'calibrate', job: { kind: 'tare', plates: [0] }, reply: (r) => replies.push(r) });
   await new Promise((r) => setImmediate(r));
   t.same(replies.at(-1), { ok: false, message: 'plate 0 did not settle within 10 s' });
-  t.equal(actor.getSnapshot().value, 'idle');
+  t.equal(motionOf(actor.getSnapshot()), 'idle');
 });
 
 t.test('closing during a calibration answers the waiting command', async (t) => {
@@ -189,6 +193,7 @@ t.test('closing during a calibration answers the waiting command', async (t) => 
   actor.send({ type: 'close' });
   t.same(replies, [{ ok: false, message: 'the hub is stopping' }]);
   t.equal(actor.getSnapshot().status, 'done');
+  t.equal(motionOf(actor.getSnapshot()), 'closed');
 });
 
 t.test('puts and picks in any motion state are decided; a put is counted as one', async (t) => {

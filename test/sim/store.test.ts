@@ -29,7 +29,14 @@ function faultsOver(seed: number, minutes: number, sim: Partial<SimConfig> = {})
   const clock = new FakeClock();
   const store = new SimStore(
     devices,
-    { seed, faultEverySeconds: 20, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false, ...sim },
+    {
+      seed,
+      faultEverySeconds: 20,
+      faultDurationSeconds: 4,
+      shoppersEverySeconds: 0,
+      plateFaults: false,
+      ...sim,
+    },
     clock,
     silentLogger(),
   );

@@ -57,6 +57,8 @@ export interface WeightBus extends DeviceLink<BoardBatch> {
   readonly id: string;
   onBoardStatus(listener: (status: BoardStatus) => void): () => void;
   counters(): Readonly<BusCounters>;
+  /** Each board's state and what the bus measures of it (a Modbus module's achieved poll rate), where it does. */
+  boards?(): readonly { boardId: string; online: boolean | undefined; reason: string }[];
   /** Sends a board its zero/tare command, where its profile defines one; rejects with the reason otherwise. */
   zero(boardId: string): Promise<void>;
 }
