@@ -44,10 +44,56 @@ export interface PlateView {
   noiseGrams: number;
 }
 
-/** The variance within one third of a plate's window described in `st` (NaN with fewer than two readings). */
+/**
+ * The variance within one third of a plate's window described in `st`; NaN with fewer than
+ * RINGING_READINGS readings, which say too little to tell ringing from chance (dyingDown is then false).
+ */
 function varianceOf(st: Float64Array, third: number): number {
   const n = st[STAT.n + third] as number;
-  return n > 1 ? (st[STAT.ss + third] as number) / (n - 1) : Number.NaN;
+  return n >= RINGING_READINGS ? (st[STAT.ss + third] as number) / (n - 1) : Number.NaN;
+}
+
+/**
+ * Readings a third needs before its variance is compared with another's (dyingDown): with one degree
+ * of freedom, one plate in twelve would look like it rings on every other sample by chance alone.
+ */
+const RINGING_READINGS = 4;
+
+/**
+ * The noise (standard deviation) of the window described in `st`, of `n` readings with mean `mean`:
+ * around each third's own mean, so that a level still creeping is not taken for noise; but when the
+ * thirds are too small for that (a 10 Hz board has one reading in each), around the window's mean.
+ */
+function innerNoise(st: Float64Array, n: number, mean: number): number {
+  const within = (st[STAT.ss] as number) + (st[STAT.ss + 1] as number) + (st[STAT.ss + 2] as number);
+  if (n - 3 >= MIN_WITHIN_DOF) return Math.sqrt(within / (n - 3));
+  if (n < 2) return 0;
+  let between = 0;
+  for (let k = 0; k < 3; k++)
+    between += (st[STAT.n + k] as number) * ((st[STAT.mean + k] as number) - mean) ** 2;
+  return Math.sqrt((within + between) / (n - 1));
+}
+
+/** Degrees of freedom within thirds below which innerNoise measures around the window's mean instead. */
+const MIN_WITHIN_DOF = 3;
+
+/** The degrees of freedom of innerNoise's estimate over `n` readings. */
+function noiseDof(n: number): number {
+  return n - 3 >= MIN_WITHIN_DOF ? n - 3 : Math.max(0, n - 1);
+}
+
+/** How many readings' worth of evidence the learned noise weighs against a window's own, in withPrior. */
+const PRIOR_DOF = 3;
+
+/**
+ * A window's noise estimate (`inner`, from `dof` degrees of freedom) pooled with the plate's learned
+ * noise `sigma`, weighing PRIOR_DOF: a few readings per third (a 10 Hz board has one) say little about
+ * the noise on their own, and a plate noisier than the still band must not be held "moving" by chance.
+ */
+function withPrior(inner: number, dof: number, sigma: number): number {
+  if (Number.isNaN(sigma)) return inner;
+  const d = Math.max(0, dof);
+  return Math.sqrt((inner * inner * d + sigma * sigma * PRIOR_DOF) / (d + PRIOR_DOF));
 }
 
 /** A resting plate's level follows drift with this time constant, ms; faster moves start an activity. */
@@ -190,24 +236,18 @@ export class ShelfSensor {
       let mean = Number.NaN;
       const complete = spanned && st[STAT.n] !== 0 && st[STAT.n + 1] !== 0 && st[STAT.n + 2] !== 0;
       if (complete) {
-        inner =
-          n > 3
-            ? Math.sqrt(
-                ((st[STAT.ss] as number) + (st[STAT.ss + 1] as number) + (st[STAT.ss + 2] as number)) /
-                  (n - 3),
-              )
-            : 0;
-        if (Number.isNaN(sigma)) sigma = Math.max(inner, NOISE_FLOOR_GRAMS / scale);
-        const ceiling = jitterCeiling(sigma, tun.jitterGrams / scale);
         const a = st[STAT.mean] as number;
         const b = st[STAT.mean + 1] as number;
         const c = st[STAT.mean + 2] as number;
         mean =
           (a * (st[STAT.n] as number) + b * (st[STAT.n + 1] as number) + c * (st[STAT.n + 2] as number)) / n;
+        inner = innerNoise(st, n, mean);
+        if (Number.isNaN(sigma)) sigma = Math.max(inner, NOISE_FLOOR_GRAMS / scale);
+        const ceiling = jitterCeiling(sigma, tun.jitterGrams / scale);
         const range = Math.max(a, b, c) - Math.min(a, b, c);
         still =
           inner <= ceiling &&
-          range <= stillBand(inner, n, 3, tun.stillGrams / scale) &&
+          range <= stillBand(withPrior(inner, noiseDof(n), sigma), n, 3, tun.stillGrams / scale) &&
           !dyingDown(varianceOf(st, 0), varianceOf(st, 2), sigma);
         this.#faults.shaking(p, inner > ceiling, dt);
       }
@@ -246,7 +286,10 @@ export class ShelfSensor {
       if (!still) allStill = false;
       if (this.#settling) {
         // Motion resumes when a plate leaves where it settled, not when its stillness is merely unproven.
-        if (Math.abs(newest - (this.#settledAt[p] as number)) > moveThreshold(inner, n, move)) {
+        if (
+          Math.abs(newest - (this.#settledAt[p] as number)) >
+          moveThreshold(withPrior(inner, noiseDof(n), sigma), n, move)
+        ) {
           this.#moved[p] = 1;
           resumed = true;
         }
@@ -293,7 +336,7 @@ export class ShelfSensor {
     const dof = newer + newest - 2;
     const inner = dof > 0 ? Math.sqrt(((st[STAT.ss + 1] as number) + (st[STAT.ss + 2] as number)) / dof) : 0;
     const tun = this.tunables;
-    const band = stillBand(inner, newer + newest, 2, tun.stillGrams / scale);
+    const band = stillBand(withPrior(inner, dof, sigma), newer + newest, 2, tun.stillGrams / scale);
     return (
       inner <= jitterCeiling(sigma, tun.jitterGrams / scale) &&
       Math.abs((st[STAT.mean + 2] as number) - (st[STAT.mean + 1] as number)) <= band &&
