@@ -1,5 +1,6 @@
-// `npm run bench`: throughput of the delivery path and the daemon's idle footprint, printed as rates
-// and sizes with the targets beside them. Numbers, not assertions: the machines are noisy.
+// `npm run bench`: throughput of the delivery path and of shelf sensing, how soon a pick is known and
+// durable, and the daemon's footprint idle and on a 2,000-plate simulated store, printed as rates and
+// sizes with the targets beside them. Numbers, not assertions: the machines are noisy.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,11 @@ import { silentLogger } from '../src/system/log.js';
 import { Secret } from '../src/system/secret.js';
 import { Uplink } from '../src/uplink/uplink.js';
 import { startUpstream } from '../src/upstream/server.js';
+import { measureDaemonShelves } from './daemon-shelves.js';
+import { explanationsPerSecond } from './items.js';
+import { measureSensingThroughput } from './sensing-throughput.js';
+import { measureDetectionLatency, measureOutboxLatency } from './shelf-latency.js';
+import { simShelvesCost } from './sim-shelves.js';
 
 const hub = { hubId: 'hub-bench', storeId: 'store-bench' };
 const token = new Secret('bench-token');
@@ -135,10 +141,72 @@ async function idleFootprint(): Promise<void> {
   report('daemon idle on the simulated store: RSS', rssKb / 1024, 'MB', '< 120', rssKb / 1024 < 120);
 }
 
+/** The shelves' hot path and item inference, each on one core. */
+async function shelfRates(): Promise<void> {
+  const sensing = measureSensingThroughput();
+  report(
+    'shelf sensing: plate samples per CPU second',
+    sensing.samplesPerSecond,
+    'samples/s',
+    '>= 5,000,000',
+    sensing.samplesPerSecond >= 5_000_000,
+  );
+  const explanations = explanationsPerSecond();
+  report(
+    'item inference: changes explained per second',
+    explanations,
+    'changes/s',
+    '> 1,000',
+    explanations > 1000,
+  );
+  const sim = await simShelvesCost();
+  report('simulated shelves, 2,000 plates at 60 Hz: speed', sim.speed, 'sim s/CPU s', '(reported)', true);
+}
+
+/**
+ * How long after the shelf is physically stable a change is decided (the sample that decided it) and
+ * emitted by the shelf machine (the hub's clock, after the board's 100 ms batching), at three rates;
+ * then how soon such events are durable in an outbox on disk.
+ */
+async function shelfLatency(): Promise<void> {
+  const changes = [];
+  for (const rate of [10, 20, 40, 60]) {
+    const r = measureDetectionLatency(rate, 80);
+    changes.push(...r.changes);
+    const name = `shelf at ${rate} Hz: ${r.detected}/${r.moves} changes seen; stable to`;
+    report(`${name} decided, p50`, r.decided.p50, 'ms', '(reported)', true);
+    report(
+      `${name} decided, max`,
+      r.decided.max,
+      'ms',
+      '<= 300',
+      r.decided.max <= 300 && r.detected === r.moves,
+    );
+    report(`${name} emitted, max`, r.emitted.max, 'ms', '(reported)', true);
+  }
+  const outbox = await measureOutboxLatency(changes, work);
+  report('shelf decision to durable in the outbox, p50', outbox.p50, 'ms', '(reported)', true);
+  report('shelf decision to durable in the outbox, p99', outbox.p99, 'ms', '<= 20', outbox.p99 <= 20);
+}
+
+/** The daemon on 250 simulated shelves of 8 plates at 60 Hz, shoppers at them, simulation included. */
+async function storeOf2000Plates(): Promise<void> {
+  const f = await measureDaemonShelves({ dir: join(work, 'store-2000') });
+  const events = Object.entries(f.shelfEvents)
+    .map(([kind, n]) => `${n} ${kind.slice('shelf.'.length)}`)
+    .join(', ');
+  process.stdout.write(`  (2,000 plates: shelf events while measured: ${events || 'none'})\n`);
+  report('daemon, 2,000 simulated plates at 60 Hz: CPU', f.cpu * 100, '% core', '< 15', f.cpu < 0.15);
+  report('daemon, 2,000 simulated plates at 60 Hz: peak RSS', f.peakRssMb, 'MB', '< 200', f.peakRssMb < 200);
+}
+
 try {
+  await shelfRates();
+  await shelfLatency();
   await outboxCommitRate();
   await drainRate();
   await idleFootprint();
+  await storeOf2000Plates();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

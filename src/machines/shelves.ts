@@ -183,7 +183,11 @@ export class Shelves {
           counts: context.counts,
         };
       }),
-      buses: [...this.#buses.values()].map((bus) => ({ busId: bus.id, ...bus.counters(), boards: bus.boards?.() })),
+      buses: [...this.#buses.values()].map((bus) => ({
+        busId: bus.id,
+        ...bus.counters(),
+        boards: bus.boards?.(),
+      })),
     };
   }
 
