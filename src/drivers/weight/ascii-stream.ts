@@ -1,13 +1,15 @@
 // A load-cell board that streams `ascii-stream v1` lines on its own serial port (docs/devices.md):
 // lines become batches of samples timed by the board's sequence numbers, and silence or garbage
 // becomes a board going offline, never an exception.
+
 import { z } from 'zod';
 import type { Clock } from '../../system/clock.js';
 import type { Logger } from '../../system/log.js';
 import type { SerialTransport } from '../serial/transport.js';
 import { AsciiStreamParser } from './ascii-stream-parser.js';
 import { BoardPresence } from './board-presence.js';
-import type { BoardBatch, BoardStatus, BusCounters, WeightBus } from './port.js';
+import { BusBase } from './bus-base.js';
+import type { BoardBatch, BusCounters, WeightBus } from './port.js';
 import { emptyCounters } from './port.js';
 import { QuietLog } from './quiet-log.js';
 import { SampleTimeline } from './sample-timeline.js';
@@ -59,7 +61,7 @@ export interface AsciiStreamBusOptions {
 }
 
 /** One streaming board on its own port, as a WeightBus. */
-export class AsciiStreamBus implements WeightBus {
+export class AsciiStreamBus extends BusBase implements WeightBus {
   readonly id: string;
   readonly #transport: SerialTransport;
   readonly #boardId: string;
@@ -71,9 +73,6 @@ export class AsciiStreamBus implements WeightBus {
   readonly #timeline: SampleTimeline;
   readonly #presence: BoardPresence;
   readonly #counters = emptyCounters();
-  readonly #dataListeners = new Set<(batch: BoardBatch) => void>();
-  readonly #lostListeners = new Set<(reason: string) => void>();
-  readonly #statusListeners = new Set<(status: BoardStatus) => void>();
   #open = false;
   // The samples of the chunk being parsed: runs of consecutive lines, values interleaved in #scratch.
   #scratch: Float32Array;
@@ -83,6 +82,7 @@ export class AsciiStreamBus implements WeightBus {
   readonly #runOffsets: number[] = [];
 
   constructor(options: AsciiStreamBusOptions) {
+    super();
     const { profile } = options;
     this.id = options.id;
     this.#transport = options.transport;
@@ -100,7 +100,7 @@ export class AsciiStreamBus implements WeightBus {
       Math.max(1000, 10_000 / rateHz),
       log,
       (s) => {
-        for (const listener of [...this.#statusListeners]) listener(s);
+        this.emitStatus(s);
       },
     );
     this.#scratch = new Float32Array(64 * profile.channels);
@@ -131,21 +131,6 @@ export class AsciiStreamBus implements WeightBus {
     await this.#transport.close();
   }
 
-  onData(listener: (batch: BoardBatch) => void): () => void {
-    this.#dataListeners.add(listener);
-    return () => this.#dataListeners.delete(listener);
-  }
-
-  onLost(listener: (reason: string) => void): () => void {
-    this.#lostListeners.add(listener);
-    return () => this.#lostListeners.delete(listener);
-  }
-
-  onBoardStatus(listener: (status: BoardStatus) => void): () => void {
-    this.#statusListeners.add(listener);
-    return () => this.#statusListeners.delete(listener);
-  }
-
   counters(): Readonly<BusCounters> {
     return { ...this.#counters };
   }
@@ -166,7 +151,7 @@ export class AsciiStreamBus implements WeightBus {
   #lose(reason: string): void {
     if (!this.#open) return;
     this.#stop();
-    for (const listener of [...this.#lostListeners]) listener(reason);
+    this.emitLost(reason);
   }
 
   #receive(chunk: Uint8Array): void {
@@ -196,7 +181,7 @@ export class AsciiStreamBus implements WeightBus {
         channels,
         values: this.#scratch.slice(from * channels, to * channels),
       };
-      for (const listener of [...this.#dataListeners]) if (this.#open) listener(batch);
+      this.emitData(batch, () => this.#open);
     }
     // A listener may have closed the bus.
     if (this.#open) this.#presence.heard();

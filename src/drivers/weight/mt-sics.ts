@@ -3,11 +3,13 @@
 // hub then sets the rate the shelf's sensing expects, each answer is matched to its question so a
 // silent scale shows up as timeouts, and a zero command slots in between two polls instead of
 // interrupting a stream. Replies: mt-sics-replies.ts; the manual's commands: docs/devices.md.
+
 import { z } from 'zod';
 import type { Clock, TimerHandle } from '../../system/clock.js';
 import type { Logger } from '../../system/log.js';
 import type { SerialTransport } from '../serial/transport.js';
 import { BoardPresence } from './board-presence.js';
+import { BusBase } from './bus-base.js';
 import { LineSplitter, parseSicsReply, type SicsReply } from './mt-sics-replies.js';
 import type { BoardBatch, BoardStatus, BusCounters, WeightBus } from './port.js';
 import { emptyCounters } from './port.js';
@@ -69,7 +71,7 @@ const ZERO_FAILURES: Record<string, string> = {
 };
 
 /** One MT-SICS scale on its own port, as a WeightBus. */
-export class MtSicsBus implements WeightBus {
+export class MtSicsBus extends BusBase implements WeightBus {
   readonly id: string;
   readonly #transport: SerialTransport;
   readonly #boardId: string;
@@ -81,15 +83,13 @@ export class MtSicsBus implements WeightBus {
   readonly #presence: BoardPresence;
   readonly #lines: LineSplitter;
   readonly #counters = emptyCounters();
-  readonly #dataListeners = new Set<(batch: BoardBatch) => void>();
-  readonly #lostListeners = new Set<(reason: string) => void>();
-  readonly #statusListeners = new Set<(status: BoardStatus) => void>();
   #open = false;
   #poll: TimerHandle | undefined;
   #inFlight: { request: Request; timer: TimerHandle } | undefined;
   #queue: Request[] = [];
 
   constructor(options: MtSicsBusOptions) {
+    super();
     this.id = options.id;
     this.#transport = options.transport;
     this.#boardId = options.board.id;
@@ -100,7 +100,7 @@ export class MtSicsBus implements WeightBus {
     this.#rateHz = options.board.sampleRateHz ?? options.profile.sampleRateHz;
     const silenceMs = Math.max(1000, 10_000 / this.#rateHz, 2 * options.profile.replyTimeoutMs);
     const report = (s: BoardStatus) => {
-      for (const listener of [...this.#statusListeners]) listener(s);
+      this.emitStatus(s);
     };
     const words = { online: 'answering', silent: 'not answering' };
     this.#presence = new BoardPresence(this.#boardId, options.clock, silenceMs, this.#log, report, words);
@@ -115,7 +115,7 @@ export class MtSicsBus implements WeightBus {
     this.#transport.onLost((reason) => {
       if (!this.#open) return;
       this.#stop(reason);
-      for (const listener of [...this.#lostListeners]) listener(reason);
+      this.emitLost(reason);
     });
   }
 
@@ -132,21 +132,6 @@ export class MtSicsBus implements WeightBus {
   async close(): Promise<void> {
     this.#stop(`${this.id} was closed`);
     await this.#transport.close();
-  }
-
-  onData(listener: (batch: BoardBatch) => void): () => void {
-    this.#dataListeners.add(listener);
-    return () => this.#dataListeners.delete(listener);
-  }
-
-  onLost(listener: (reason: string) => void): () => void {
-    this.#lostListeners.add(listener);
-    return () => this.#lostListeners.delete(listener);
-  }
-
-  onBoardStatus(listener: (status: BoardStatus) => void): () => void {
-    this.#statusListeners.add(listener);
-    return () => this.#statusListeners.delete(listener);
   }
 
   counters(): Readonly<BusCounters> {
@@ -258,7 +243,7 @@ export class MtSicsBus implements WeightBus {
       channels: 1,
       values: Float32Array.of(grams),
     };
-    for (const listener of [...this.#dataListeners]) if (this.#open) listener(batch);
+    this.emitData(batch, () => this.#open);
   }
 
   #resetAnswered(reply: SicsReply | undefined): void {

@@ -1,9 +1,11 @@
 // An RS-485 bus of Modbus RTU load-cell modules, polled by the hub as fast as the line allows. Live
 // modules are polled round-robin; a module that stops answering goes offline and is only probed, less
 // and less often, so it does not eat the bus time of the live ones.
+
 import type { Clock } from '../../../system/clock.js';
 import type { Logger } from '../../../system/log.js';
 import type { SerialTransport } from '../../serial/transport.js';
+import { BusBase } from '../bus-base.js';
 import {
   type BoardBatch,
   type BoardStatus,
@@ -56,7 +58,7 @@ interface ZeroJob {
 
 const defaultProbe: ProbeBackoff = { minMs: 500, maxMs: 10_000 };
 
-export class ModbusRtuBus implements WeightBus {
+export class ModbusRtuBus extends BusBase implements WeightBus {
   readonly id: string;
   readonly #transport: SerialTransport;
   readonly #clock: Clock;
@@ -72,11 +74,9 @@ export class ModbusRtuBus implements WeightBus {
   #zeros: ZeroJob[] = [];
   #opening: Promise<void> | undefined;
   #unsubscribeLost: (() => void) | undefined;
-  readonly #dataListeners = new Set<(batch: BoardBatch) => void>();
-  readonly #lostListeners = new Set<(reason: string) => void>();
-  readonly #statusListeners = new Set<(status: BoardStatus) => void>();
 
   constructor(options: ModbusBusOptions) {
+    super();
     this.id = options.id;
     this.#transport = options.transport;
     this.#clock = options.clock;
@@ -131,21 +131,6 @@ export class ModbusRtuBus implements WeightBus {
     this.#session++;
     this.#stop(`bus ${this.id} closed`, false);
     await this.#transport.close().catch(() => undefined);
-  }
-
-  onData(listener: (batch: BoardBatch) => void): () => void {
-    this.#dataListeners.add(listener);
-    return () => this.#dataListeners.delete(listener);
-  }
-
-  onLost(listener: (reason: string) => void): () => void {
-    this.#lostListeners.add(listener);
-    return () => this.#lostListeners.delete(listener);
-  }
-
-  onBoardStatus(listener: (status: BoardStatus) => void): () => void {
-    this.#statusListeners.add(listener);
-    return () => this.#statusListeners.delete(listener);
   }
 
   counters(): Readonly<BusCounters> {
@@ -253,7 +238,7 @@ export class ModbusRtuBus implements WeightBus {
       channels: values.length,
       values,
     };
-    for (const listener of [...this.#dataListeners]) listener(batch);
+    this.emitData(batch);
   }
 
   #failed(module: ModuleState, reason: string): void {
@@ -294,7 +279,7 @@ export class ModbusRtuBus implements WeightBus {
     for (const job of zeros) job.reject(new Error(`board ${job.module.board.id} was not zeroed: ${reason}`));
     if (!lost) return;
     this.#log.warn({ bus: this.id, reason }, 'Modbus bus lost');
-    for (const listener of [...this.#lostListeners]) listener(reason);
+    this.emitLost(reason);
   }
 
   #report(module: ModuleState): void {
@@ -303,7 +288,7 @@ export class ModbusRtuBus implements WeightBus {
     const context = { bus: this.id, board: id, address, counters: this.#counters };
     if (status.online) this.#log.info(context, `board ${id} online: ${status.reason}`);
     else this.#log.warn(context, `board ${id} offline: ${status.reason}`);
-    for (const listener of [...this.#statusListeners]) listener(status);
+    this.emitStatus(status);
   }
 
   /** A module's poll rate; before it is measured, what the wire allows with every module not known dead. */

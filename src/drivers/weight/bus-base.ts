@@ -1,0 +1,37 @@
+// What every weight bus does alike: keep its listeners (samples, the port lost, a board's status)
+// and tell them. Each driver extends it and calls the emit methods.
+import type { BoardBatch, BoardStatus } from './port.js';
+
+export abstract class BusBase {
+  readonly #data = new Set<(batch: BoardBatch) => void>();
+  readonly #lost = new Set<(reason: string) => void>();
+  readonly #status = new Set<(status: BoardStatus) => void>();
+
+  onData(listener: (batch: BoardBatch) => void): () => void {
+    this.#data.add(listener);
+    return () => this.#data.delete(listener);
+  }
+
+  onLost(listener: (reason: string) => void): () => void {
+    this.#lost.add(listener);
+    return () => this.#lost.delete(listener);
+  }
+
+  onBoardStatus(listener: (status: BoardStatus) => void): () => void {
+    this.#status.add(listener);
+    return () => this.#status.delete(listener);
+  }
+
+  /** Tells each data listener, as long as `live()` holds: a listener may close the bus. */
+  protected emitData(batch: BoardBatch, live: () => boolean = () => true): void {
+    for (const listener of [...this.#data]) if (live()) listener(batch);
+  }
+
+  protected emitLost(reason: string): void {
+    for (const listener of [...this.#lost]) listener(reason);
+  }
+
+  protected emitStatus(status: BoardStatus): void {
+    for (const listener of [...this.#status]) listener(status);
+  }
+}
