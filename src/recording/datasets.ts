@@ -27,7 +27,7 @@ export interface DatasetShelf {
   times: Float64Array;
   /** Grams, interleaved: sample i of plate p is values[i * plates + p]; NaN = no reading. */
   values: Float32Array;
-  /** The values are grams already: slope 1, offset 0 for every plate. */
+  /** Per plate, readings to grams; the datasets are in grams already (slope 1, offset 0). */
   calibration: PlateCalibration[];
   planogram: PlanogramEntry[];
 }

@@ -5,18 +5,12 @@ import type { ShelfEmitted } from '../machines/shelf.js';
 import { makeShelfSensor } from '../machines/shelf-sensor.js';
 import { ShelfStation } from '../machines/shelf-station.js';
 import { explainChange, type ItemOptions } from '../sensing/items.js';
-import type { PlanogramEntry, PlateCalibration, Product, SensorOutput } from '../sensing/types.js';
+import type { Product, SensorOutput } from '../sensing/types.js';
 import { FakeClock } from '../system/clock.js';
+import type { DatasetShelf } from './datasets.js';
 
-/** One recorded shelf: sample i of plate p is values[i * plates + p], taken at times[i] (ms). */
-export interface ReplayShelf {
-  id: string;
-  plates: number;
-  rateHz: number;
-  times: Float64Array;
-  values: Float32Array;
-  calibration: PlateCalibration[];
-  planogram: PlanogramEntry[];
+/** One recorded shelf (see DatasetShelf), with the sensing options of the shelf it is replayed as. */
+export interface ReplayShelf extends DatasetShelf {
   sensing?: ShelfConfig['sensing'];
 }
 
