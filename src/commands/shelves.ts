@@ -1,4 +1,5 @@
-// The shelf commands, for the cloud and the technician alike: zero plates, calibrate a plate's span.
+// The shelf commands, for the cloud and the technician alike: zero plates (on the hub, or with the
+// boards' own zero command), calibrate a plate's span.
 import { z } from 'zod';
 import type { Shelves } from '../machines/shelves.js';
 import { CommandError, type CommandHandler, defineCommand } from './index.js';
@@ -16,13 +17,37 @@ export function registerShelfCommands(commands: CommandHandler, shelves: Shelves
     'shelf.tare',
     defineCommand({
       summary: 'Zero plates of a shelf at their present load (all plates unless `plates` lists some)',
-      args: z.strictObject({ shelfId, plates: z.array(plate).min(1).max(64).optional() }),
+      args: z.strictObject({
+        shelfId,
+        plates: z
+          .array(plate)
+          .min(1)
+          .max(64)
+          .refine((list) => new Set(list).size === list.length, 'each plate once')
+          .optional(),
+      }),
       run: async ({ shelfId, plates }) => {
         const station = stationOf(shelfId);
         const all = Array.from({ length: station.wiring.plates }, (_, p) => p);
         const outcome = await station.calibrate({ kind: 'tare', plates: plates ?? all });
         if (!outcome.ok) throw new CommandError('not_done', outcome.message);
         return { message: outcome.message };
+      },
+    }),
+  );
+  commands.register(
+    'shelf.zero',
+    defineCommand({
+      summary:
+        "Send every board of a shelf its own zero command, where its profile has one (all of the board's channels)",
+      args: z.strictObject({ shelfId }),
+      run: async ({ shelfId }) => {
+        stationOf(shelfId);
+        try {
+          return { message: await shelves.zeroBoards(shelfId) };
+        } catch (err) {
+          throw new CommandError('not_done', (err as Error).message);
+        }
       },
     }),
   );

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { nominalRate } from '../drivers/weight/buses.js';
 import { resolveProfiles, type WeightProfile } from '../drivers/weight/profiles.js';
+import { minimumRateHz } from '../sensing/settings.js';
 import { Secret, tokenProblem } from '../system/secret.js';
 import { type Config, configSchema } from './schema.js';
 import { product } from './shelves.js';
@@ -33,7 +35,19 @@ export const envOverrides = {
 } as const;
 
 /** Loads and validates FILE; throws ConfigError listing every problem. Touches nothing but the files it reads. */
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): HubConfig {
+export interface LoadOptions {
+  /**
+   * Whether the upstream token must be readable (the daemon). Offline tools (record, replay) say no:
+   * they never reach the cloud, and a technician or support need not be able to read the secret.
+   */
+  token?: boolean;
+}
+
+export function loadConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadOptions = {},
+): HubConfig {
   const configPath = resolve(file);
   let text: string;
   try {
@@ -82,7 +96,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const catalogue = loadCatalogue(config, baseDir, problems);
   const profiles = resolveProfiles(config.devices, baseDir);
   problems.push(...profiles.problems);
-  const token = resolveToken(config.upstream.tokenFile, baseDir, env, problems);
+  if (profiles.problems.length === 0) problems.push(...slowShelves(config, profiles.boards));
+  const token =
+    options.token === false
+      ? new Secret('')
+      : resolveToken(config.upstream.tokenFile, baseDir, env, problems);
   if (problems.length > 0 || !token) throw new ConfigError(problems);
   return {
     ...config,
@@ -189,4 +207,25 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
     node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1] as string] = value;
+}
+
+/** Serial shelves whose boards deliver too few samples a second for change detection to work. */
+function slowShelves(config: Config, profiles: ReadonlyMap<string, WeightProfile>): string[] {
+  const problems: string[] = [];
+  const least = minimumRateHz();
+  config.devices.shelves.forEach((shelf, i) => {
+    for (const board of new Set((shelf.wiring ?? []).map((w) => w.board))) {
+      const bus = config.devices.buses.find((b) => b.boards.some((x) => x.id === board));
+      if (!bus) continue;
+      const rate = nominalRate(bus, board, profiles);
+      if (rate < least)
+        problems.push(
+          `devices.shelves[${i}].wiring: board ${board} gives about ${rate.toFixed(1)} samples/s, and shelf ${shelf.id} needs ${least} at least` +
+            (profiles.get(board)?.protocol === 'modbus-rtu'
+              ? ` (raise ${bus.id}'s baudRate, or put fewer modules on it)`
+              : ' (raise its sampleRateHz)'),
+        );
+    }
+  });
+  return problems;
 }

@@ -57,10 +57,10 @@ const shelfKeys = z.strictObject({
     .describe('Plates of a simulated shelf (default 4); a serial shelf has one per wired channel'),
   sampleRateHz: z
     .number()
-    .min(1)
+    .min(10)
     .max(200)
     .optional()
-    .describe('Sample rate of a simulated shelf (default 40)'),
+    .describe('Sample rate of a simulated shelf (default 40; change detection needs 10 at least)'),
   wiring: z
     .array(wiring)
     .optional()

@@ -6,7 +6,7 @@ import type { HubConfig } from '../config/load.js';
 import type { GpioChip } from '../drivers/gpio/port.js';
 import { openSerialPort } from '../drivers/serial/serialport.js';
 import type { OpenSerial } from '../drivers/serial/transport.js';
-import { createBus, nominalRate, nominalSlope } from '../drivers/weight/buses.js';
+import { createBus } from '../drivers/weight/buses.js';
 import type { EventData } from '../events/catalogue.js';
 import { SimStore } from '../sim/index.js';
 import { type Clock, systemClock } from '../system/clock.js';
@@ -69,16 +69,6 @@ export class Devices {
         if (!bus) throw new Error(`no bus "${busId}"`);
         return createBus(bus, profiles, options.openSerial ?? openSerialPort, clock, log);
       },
-      defaultCalibration: (wire) => {
-        const profile = profiles.get(wire.board);
-        return { slope: profile ? nominalSlope(profile) : 1, offset: 0 };
-      },
-      rateOf: (shelf) => {
-        if (shelf.driver === 'sim') return shelf.sampleRateHz;
-        const lead = shelf.wiring?.[0]?.board ?? '';
-        const bus = d.buses.find((b) => b.boards.some((board) => board.id === lead));
-        return bus ? nominalRate(bus, lead, profiles) : 10;
-      },
       onStatus: ({ type: _type, ...status }) => this.#onStatus(status),
       onShelf: (_shelfId, event) => this.#onShelfEvent(event, onShelf),
     });
@@ -138,13 +128,10 @@ export class Devices {
         this.shelves.startBus(bus.id);
       } catch (err) {
         this.#log.error({ err, busId: bus.id }, 'bus failed to start');
-        for (const station of this.shelves.stations.values())
-          for (const board of bus.boards)
-            station.actor.send({
-              type: 'source.down',
-              source: board.id,
-              reason: `failed to start: ${reasonOf(err)}`,
-            });
+        this.shelves.boardsDown(
+          bus.boards.map((b) => b.id),
+          `${bus.id} failed to start: ${reasonOf(err)}`,
+        );
       }
     }
     // The schema requires a sim section whenever a device uses it; without one, only serial devices run.

@@ -56,7 +56,7 @@ export class ShelfStation {
         sources: [...this.wiring.boards],
         clock: options.clock,
         explain: options.explain,
-        calibrate: (job) => this.#run(job),
+        calibrate: (job, signal) => this.#run(job, signal),
       },
       options.clock,
     );
@@ -85,16 +85,22 @@ export class ShelfStation {
 
   /** Asks the machine to run a job; resolves with the outcome the command reports. */
   calibrate(job: CalibrationJob): Promise<{ ok: boolean; message: string }> {
+    const snapshot = this.actor.getSnapshot();
+    // A stopped machine drops events: the command would wait for ever.
+    if (snapshot.status !== 'active') return Promise.resolve({ ok: false, message: 'the hub is stopping' });
+    if (snapshot.context.status === 'offline')
+      return Promise.resolve({ ok: false, message: `${this.id} is offline: ${snapshot.context.reason}` });
     return new Promise((resolve) => this.actor.send({ type: 'calibrate', job, reply: resolve }));
   }
 
-  async #run(job: CalibrationJob): Promise<string> {
+  async #run(job: CalibrationJob, signal: AbortSignal): Promise<string> {
     const plates = job.kind === 'tare' ? job.plates : [job.plate];
     for (const p of plates)
       if (!Number.isInteger(p) || p < 0 || p >= this.wiring.plates)
         throw new Error(`${this.id} has plates 0-${this.wiring.plates - 1}, not ${p}`);
-    const zero = await this.#still(plates, 'to be still');
+    const zero = await this.#still(plates, 'to be still', signal);
     if (job.kind === 'tare') {
+      signal.throwIfAborted();
       plates.forEach((p, i) => {
         this.#sensor.setCalibration(
           p,
@@ -106,10 +112,15 @@ export class ShelfStation {
     }
     const plate = job.plate;
     const before = zero[0] as number;
-    await this.#changed(plate);
-    const [after] = await this.#still([plate], 'to settle with the known weight');
+    await this.#changed(plate, signal);
+    const [after] = await this.#still([plate], 'to settle with the known weight', signal);
     const old = this.#sensor.calibration()[plate] as PlateCalibration;
+    if (((after as number) - before) * old.slope <= 0)
+      throw new Error(
+        `plate ${plate} of ${this.id} got lighter, not heavier: place the known weight after the command`,
+      );
     const calibrated = span(old, before, after as number, job.grams);
+    signal.throwIfAborted();
     this.#sensor.setCalibration(plate, calibrated);
     this.#persist();
     return `plate ${plate} of ${this.id} calibrated: ${job.grams} g now reads ${job.grams} g (slope ${calibrated.slope.toPrecision(6)})`;
@@ -126,27 +137,42 @@ export class ShelfStation {
   }
 
   /** Resolves with each plate's stable reading once all are still at the same time. */
-  #still(plates: number[], what: string): Promise<number[]> {
-    return this.#until(`plates ${plates.join(', ')} of ${this.id} did not come ${what}`, () => {
+  #still(plates: number[], what: string, signal: AbortSignal): Promise<number[]> {
+    return this.#until(`plates ${plates.join(', ')} of ${this.id} did not come ${what}`, signal, () => {
       const readings = plates.map((p) => this.#sensor.stableReading(p));
       return readings.every((r) => r !== undefined) ? (readings as number[]) : undefined;
     });
   }
 
   /** Resolves once the sensor has seen the plate take part in a change. */
-  #changed(plate: number): Promise<void> {
+  #changed(plate: number, signal: AbortSignal): Promise<void> {
     let seen = false;
-    return this.#until(`no weight was placed on plate ${plate} of ${this.id}`, (outputs) => {
+    return this.#until(`no weight was placed on plate ${plate} of ${this.id}`, signal, (outputs) => {
       seen ||= outputs.some((o) => o.type === 'change' && (o as ShelfChange).plates.includes(plate));
       return seen ? true : undefined;
     }).then(() => undefined);
   }
 
-  #until<T>(timeoutReason: string, check: (outputs: readonly SensorOutput[]) => T | undefined): Promise<T> {
+  /** Resolves with what `check` finds in the sensor's decisions; rejects on timeout or when `signal` aborts. */
+  #until<T>(
+    timeoutReason: string,
+    signal: AbortSignal,
+    check: (outputs: readonly SensorOutput[]) => T | undefined,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(new Error('the calibration was stopped'));
+        return;
+      }
+      const abort = () => {
+        stop();
+        reject(new Error('the calibration was stopped'));
+      };
+      signal.addEventListener('abort', abort, { once: true });
       const stop = () => {
         unwatch();
         this.#clock.clearTimeout(timer);
+        signal.removeEventListener('abort', abort);
       };
       const timer = this.#clock.setTimeout(() => {
         stop();

@@ -34,7 +34,8 @@ export interface ShelfInput {
   /** Names the items behind a change, or says why none does. Pure. */
   explain: (change: ShelfChange) => Explanation;
   /** Carries a job out (waits for stability, updates and persists the calibration); rejects with the reason. */
-  calibrate: (job: CalibrationJob) => Promise<string>;
+  /** Runs a job; `signal` aborts it when the shelf closes, before it changes anything. */
+  calibrate: (job: CalibrationJob, signal: AbortSignal) => Promise<string>;
 }
 
 export type CommandReply = (outcome: { ok: true; message: string } | { ok: false; message: string }) => void;
@@ -125,8 +126,8 @@ export const shelfMachine = setup({
     emitted: {} as StatusEmitted | ShelfEmitted,
   },
   actors: {
-    runJob: fromPromise<string, { job: CalibrationJob; run: ShelfInput['calibrate'] }>(({ input }) =>
-      input.run(input.job),
+    runJob: fromPromise<string, { job: CalibrationJob; run: ShelfInput['calibrate'] }>(({ input, signal }) =>
+      input.run(input.job, signal),
     ),
   },
   guards: {
@@ -142,6 +143,12 @@ export const shelfMachine = setup({
       enqueue.emit(change.emitted);
     }),
     sourceEvent: assign(({ context, event }) => {
+      // Only this shelf's own boards count towards its health.
+      if (
+        (event.type === 'source.down' || event.type === 'source.up') &&
+        !context.sources.includes(event.source)
+      )
+        return {};
       if (event.type === 'source.down') return { down: { ...context.down, [event.source]: event.reason } };
       if (event.type !== 'source.up') return {};
       const { [event.source]: _gone, ...down } = context.down;

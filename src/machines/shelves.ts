@@ -4,6 +4,7 @@
 import type { HubConfig } from '../config/load.js';
 import type { ShelfConfig } from '../config/schema.js';
 import type { DeviceLink } from '../drivers/link.js';
+import { nominalRate, nominalSlope } from '../drivers/weight/buses.js';
 import type { WeightBus } from '../drivers/weight/port.js';
 import { defaultSpread, explainChange, resolveItemOptions } from '../sensing/items.js';
 import type { PlateCalibration, Product } from '../sensing/types.js';
@@ -25,10 +26,6 @@ export interface ShelvesOptions {
   makeSensor: (shelf: ShelfConfig, calibration: PlateCalibration[], rateHz: number) => Sensor;
   /** Opens nothing: builds the link of a configured serial bus. */
   makeBus: (busId: string) => WeightBus;
-  /** The default calibration of a board channel (from its profile): grams per reading unit. */
-  defaultCalibration: (wire: PlateWire) => PlateCalibration;
-  /** The sample rate a shelf's lead board runs at. */
-  rateOf: (shelf: ShelfConfig) => number;
   onStatus: (status: StatusEmitted) => void;
   onShelf: (shelfId: string, event: ShelfEmitted) => void;
 }
@@ -41,6 +38,34 @@ export function productsOf(products: HubConfig['catalogue']['products']): Map<st
       { sku: p.sku, name: p.name, grams: p.grams, spreadGrams: p.spreadGrams ?? defaultSpread(p.grams) },
     ]),
   );
+}
+
+/** The board channels a shelf's plates are wired to, plate by plate (a simulated shelf is its own board). */
+export function shelfWires(shelf: ShelfConfig): PlateWire[] {
+  return shelf.driver === 'sim'
+    ? Array.from({ length: shelf.plates }, (_, channel) => ({ board: shelf.id, channel }))
+    : (shelf.wiring ?? []).flatMap((w) => w.channels.map((channel) => ({ board: w.board, channel })));
+}
+
+/** What a saved calibration is tied to: a rewired shelf starts afresh. */
+export function wiringFingerprint(wires: readonly PlateWire[]): string {
+  return wires.map((w) => `${w.board}:${w.channel}`).join(',');
+}
+
+/** Each plate's calibration before any tare or span: the board profile's nominal scale, no offset. */
+export function defaultCalibration(wires: readonly PlateWire[], config: HubConfig): PlateCalibration[] {
+  return wires.map((w) => {
+    const profile = config.boardProfiles.get(w.board);
+    return { slope: profile ? nominalSlope(profile) : 1, offset: 0 };
+  });
+}
+
+/** The rate a shelf's samples come at: its own for a simulated shelf, else its lead board's nominal one. */
+export function shelfRateHz(shelf: ShelfConfig, config: HubConfig): number {
+  if (shelf.driver === 'sim') return shelf.sampleRateHz;
+  const lead = shelf.wiring?.[0]?.board ?? '';
+  const bus = config.devices.buses.find((b) => b.boards.some((board) => board.id === lead));
+  return bus ? nominalRate(bus, lead, config.boardProfiles) : 10;
 }
 
 export class Shelves {
@@ -61,35 +86,42 @@ export class Shelves {
     return this.#stations;
   }
 
-  get buses(): ReadonlyMap<string, WeightBus> {
-    return this.#buses;
-  }
-
   /** Builds and starts one shelf's station; throws when it cannot (the caller reports it offline). */
   startShelf(shelf: ShelfConfig, sim: SimStore | undefined): void {
     const { config, clock } = this.#opts;
-    const wires: PlateWire[] =
-      shelf.driver === 'sim'
-        ? Array.from({ length: shelf.plates }, (_, channel) => ({ board: shelf.id, channel }))
-        : (shelf.wiring ?? []).flatMap((w) => w.channels.map((channel) => ({ board: w.board, channel })));
+    const wires = shelfWires(shelf);
     const store = new CalibrationStore(config.dataDir, this.#log);
-    const fingerprint = wires.map((w) => `${w.board}:${w.channel}`).join(',');
-    const calibration =
-      store.load(shelf.id, wires.length, fingerprint) ?? wires.map((w) => this.#opts.defaultCalibration(w));
+    const fingerprint = wiringFingerprint(wires);
+    const calibration = store.load(shelf.id, wires.length, fingerprint) ?? defaultCalibration(wires, config);
     const products = productsOf(config.catalogue.products);
     const minConfidence = shelf.sensing?.minConfidence;
-    // Resolved once: a bad option fails this shelf's start, never a decision.
+    // Checked here: a bad option fails this shelf's start, never a decision.
     const itemOptions = resolveItemOptions(minConfidence === undefined ? {} : { minConfidence });
     const station = new ShelfStation({
       shelfId: shelf.id,
       wires,
-      sensor: this.#opts.makeSensor(shelf, calibration, this.#opts.rateOf(shelf)),
+      sensor: this.#opts.makeSensor(shelf, calibration, shelfRateHz(shelf, config)),
       explain: (change) => explainChange(change, shelf.planogram, products, itemOptions),
       clock,
       save: (c) => store.save(shelf.id, fingerprint, c, new Date(clock.now())),
     });
+    const link = shelf.driver === 'sim' ? sim?.shelf(shelf.id) : undefined;
+    if (shelf.driver === 'sim' && !link) throw new Error('no simulated store');
     station.actor.on('status', (e) => this.#opts.onStatus(e));
     station.actor.on('shelf', (e) => this.#opts.onShelf(shelf.id, e));
+    // A throw inside the machine (a listener, item inference) takes this shelf offline, not the hub.
+    station.actor.subscribe({
+      error: (err: unknown) => {
+        this.#log.error({ err, shelfId: shelf.id }, 'shelf machine failed');
+        this.#opts.onStatus({
+          type: 'status',
+          deviceId: shelf.id,
+          deviceKind: 'shelf',
+          status: 'offline',
+          reason: `internal error: ${reasonOf(err)}`,
+        });
+      },
+    });
     station.actor.start();
     this.#stations.set(shelf.id, station);
     for (const board of station.wiring.boards) {
@@ -97,11 +129,33 @@ export class Shelves {
       list.push(station);
       this.#byBoard.set(board, list);
     }
-    if (shelf.driver === 'sim') {
-      if (!sim) throw new Error('no simulated store');
-      const link = sim.shelf(shelf.id);
+    if (link)
       this.#keepOpen(shelf.id, link, (batch) => station.push({ ...batch, boardId: shelf.id }), [shelf.id]);
+  }
+
+  /**
+   * Sends every board the shelf is wired to its own zero command (the profile's), one after the other;
+   * resolves with what was done, rejects with the first board that refused or failed.
+   */
+  async zeroBoards(shelfId: string): Promise<string> {
+    const station = this.#stations.get(shelfId);
+    if (!station) throw new Error(`no shelf "${shelfId}" on this hub`);
+    const boards = [...station.wiring.boards];
+    for (const board of boards) {
+      const bus = [...this.#buses.values()].find((b) =>
+        this.#opts.config.devices.buses.some((c) => c.id === b.id && c.boards.some((x) => x.id === board)),
+      );
+      if (!bus) throw new Error(`board ${board} of ${shelfId} is simulated or not on a bus: use shelf.tare`);
+      await bus.zero(board);
     }
+    return `boards ${boards.join(', ')} of ${shelfId} zeroed`;
+  }
+
+  /** Tells the shelves wired to these boards that the boards are down, and why. */
+  boardsDown(boards: readonly string[], reason: string): void {
+    for (const board of boards)
+      for (const station of this.#byBoard.get(board) ?? [])
+        station.actor.send({ type: 'source.down', source: board, reason });
   }
 
   /** Builds and opens one serial bus; its boards' samples go to the stations wired to them. */
@@ -141,27 +195,17 @@ export class Shelves {
     );
     actor.on('status', ({ status, reason }) => {
       if (reason === 'closed') return;
-      for (const board of boards)
-        for (const station of this.#byBoard.get(board) ?? []) {
-          if (status === 'offline')
-            station.actor.send({
-              type: 'source.down',
-              source: board,
-              reason: boardsReportThemselves ? `${linkId}: ${reason}` : reason,
-            });
-          else if (!boardsReportThemselves) station.actor.send({ type: 'source.up', source: board });
-        }
+      if (status === 'offline')
+        this.boardsDown(boards, boardsReportThemselves ? `${linkId}: ${reason}` : reason);
+      else if (!boardsReportThemselves)
+        for (const board of boards)
+          for (const station of this.#byBoard.get(board) ?? [])
+            station.actor.send({ type: 'source.up', source: board });
     });
     actor.subscribe({
       error: (err: unknown) => {
         this.#log.error({ err, linkId }, 'shelf link failed');
-        for (const board of boards)
-          for (const station of this.#byBoard.get(board) ?? [])
-            station.actor.send({
-              type: 'source.down',
-              source: board,
-              reason: `internal error: ${reasonOf(err)}`,
-            });
+        this.boardsDown(boards, `internal error: ${reasonOf(err)}`);
       },
     });
     actor.start();
@@ -181,6 +225,7 @@ export class Shelves {
           reason: context.reason,
           faults: context.faults,
           counts: context.counts,
+          calibration: station.calibration(),
         };
       }),
       buses: [...this.#buses.values()].map((bus) => ({

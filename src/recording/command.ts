@@ -7,10 +7,16 @@ import { ConfigError, type HubConfig, loadConfig } from '../config/load.js';
 import type { ShelfConfig } from '../config/schema.js';
 import type { DeviceLink } from '../drivers/link.js';
 import { openSerialPort } from '../drivers/serial/serialport.js';
-import { createBus, nominalSlope } from '../drivers/weight/buses.js';
+import { createBus } from '../drivers/weight/buses.js';
 import type { BoardBatch } from '../drivers/weight/port.js';
 import { CalibrationStore } from '../machines/calibration-store.js';
-import { productsOf } from '../machines/shelves.js';
+import {
+  defaultCalibration,
+  productsOf,
+  shelfRateHz,
+  shelfWires,
+  wiringFingerprint,
+} from '../machines/shelves.js';
 import type { Product } from '../sensing/types.js';
 import { ShelfWiring } from '../sensing/wiring.js';
 import { SimStore } from '../sim/store.js';
@@ -59,24 +65,16 @@ export async function runRecordCommand(args: string[], env: NodeJS.ProcessEnv, i
     return 2;
   }
   const log = createLogger('warn');
-  const wires =
-    shelf.driver === 'sim'
-      ? Array.from({ length: shelf.plates }, (_, channel) => ({ board: shelf.id, channel }))
-      : (shelf.wiring ?? []).flatMap((w) => w.channels.map((channel) => ({ board: w.board, channel })));
+  const wires = shelfWires(shelf);
   const wiring = new ShelfWiring(wires);
-  const fingerprint = wires.map((w) => `${w.board}:${w.channel}`).join(',');
   const calibration =
-    new CalibrationStore(config.dataDir, log).load(shelf.id, wires.length, fingerprint) ??
-    wires.map((w) => {
-      const profile = config.boardProfiles.get(w.board);
-      return { slope: profile ? nominalSlope(profile) : 1, offset: 0 };
-    });
+    new CalibrationStore(config.dataDir, log).load(shelf.id, wires.length, wiringFingerprint(wires)) ??
+    defaultCalibration(wires, config);
   const out = parsed.out ?? `${shelf.id}-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`;
-  const rateHz = shelf.driver === 'sim' ? shelf.sampleRateHz : 0;
   const writer = new RecordingWriter(out, {
     shelfId: shelf.id,
     plates: wires.length,
-    rateHz: rateHz || 1,
+    rateHz: shelfRateHz(shelf, config),
     startedAt: new Date().toISOString(),
     calibration,
   });
@@ -168,7 +166,14 @@ export async function runReplayCommand(args: string[], env: NodeJS.ProcessEnv, i
     const shelf = configured
       ? { ...recorded, planogram: configured.planogram, sensing: configured.sensing }
       : recorded;
-    for (const e of replayShelf(shelf, catalogue)) {
+    let events: ReturnType<typeof replayShelf>;
+    try {
+      events = replayShelf(shelf, catalogue);
+    } catch (err) {
+      io.err(`store-gateway replay: ${shelf.id}: ${(err as Error).message}`);
+      return 1;
+    }
+    for (const e of events) {
       count++;
       io.out(
         parsed.json ? JSON.stringify({ kind: e.event.kind, data: e.event.data }) : describe(e, catalogue),
@@ -185,7 +190,7 @@ function replaySource(path: string): { shelves: ReplayShelf[]; catalogue: Produc
     const dataset = readDataset(path);
     return {
       catalogue: dataset.catalogue,
-      shelves: dataset.shelves.map((s) => ({ ...s, calibration: identityCalibration(s.plates) })),
+      shelves: dataset.shelves,
     };
   }
   const { header, times, values } = readRecordingFile(path);
@@ -224,7 +229,8 @@ function load(file: string | undefined, env: NodeJS.ProcessEnv, io: Out): HubCon
     return undefined;
   }
   try {
-    return loadConfig(file, env);
+    // Offline tools: the upstream token is neither needed nor read.
+    return loadConfig(file, env, { token: false });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const problem of err.problems) io.err(problem.startsWith(file) ? problem : `${file}: ${problem}`);

@@ -17,6 +17,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSpread, productFrom } from '../sensing/items.js';
 import type { PlanogramEntry, PlateCalibration, Product } from '../sensing/types.js';
+import { identityCalibration } from './file.js';
 import { numberAt, readCsv, readJson } from './files.js';
 
 export interface DatasetShelf {
@@ -64,9 +65,6 @@ export function readDataset(dir: string): Dataset {
   throw new Error(`${dir}: not a recording file, nor an AIM3S or AiFi dataset folder`);
 }
 
-const inGrams = (plates: number): PlateCalibration[] =>
-  Array.from({ length: plates }, () => ({ slope: 1, offset: 0 }));
-
 /** Reads the AIM3S figure recording from its folder. */
 export function readAim3s(dir: string): Dataset {
   const csv = join(dir, AIM3S_SERIES);
@@ -93,19 +91,19 @@ export function readAim3s(dir: string): Dataset {
     rateHz: AIM3S_RATE_HZ,
     times,
     values: columns[k] as Float32Array,
-    calibration: inGrams(1),
-    planogram: (placed.get(k + 1) ?? []).map((sku) => ({ sku, plates: [0] })),
+    calibration: identityCalibration(1),
+    planogram: (placed.get(Number(/\d+/.exec(id)?.[0])) ?? []).map((sku) => ({ sku, plates: [0] })),
   }));
   const eventsFile = join(dir, 'aim3s_fig_events.json');
-  const events = readJson(eventsFile) as { shelves?: Record<string, Record<string, unknown>> };
+  const events = readJson(eventsFile) as { shelves?: Record<string, Record<string, unknown> | null> };
   if (typeof events.shelves !== 'object' || events.shelves === null)
     throw new Error(`${eventsFile}: no "shelves" object`);
   const labels: DatasetLabel[] = [];
   const published: NonNullable<Dataset['published']> = [];
   for (const [shelfId, entry] of Object.entries(events.shelves)) {
-    for (const [start, end] of intervals(entry.ground_truth_events_ms, `${eventsFile}: ${shelfId}`))
+    for (const [start, end] of intervals(entry?.ground_truth_events_ms, `${eventsFile}: ${shelfId}`))
       labels.push({ shelfId, startMs: start, endMs: end });
-    for (const [start, end] of intervals(entry.detected_events_ms, `${eventsFile}: ${shelfId}`))
+    for (const [start, end] of intervals(entry?.detected_events_ms, `${eventsFile}: ${shelfId}`))
       published.push({ shelfId, startMs: start, endMs: end });
   }
   return { name: 'AIM3S', shelves, catalogue, labels, published };
@@ -129,16 +127,16 @@ interface Aim3sProduct {
 
 /** The first gondola's products, and which of them each shelf (1-based) holds. */
 function aim3sProducts(file: string, shelves: number) {
-  const json = readJson(file) as { products?: Aim3sProduct[] };
+  const json = readJson(file) as { products?: (Aim3sProduct | null)[] };
   if (!Array.isArray(json.products)) throw new Error(`${file}: no "products" list`);
   const catalogue: Product[] = [];
   const placed = new Map<number, string[]>();
   for (const [i, p] of json.products.entries()) {
     const where = `${file}: product ${i + 1}`;
-    const weights = p.weights;
-    if (!Array.isArray(p.arrangement) || !Array.isArray(weights) || !weights.every(Number.isFinite))
+    const weights = p?.weights;
+    if (!Array.isArray(p?.arrangement) || !Array.isArray(weights) || !weights.every(Number.isFinite))
       throw new Error(`${where}: needs an "arrangement" list and numeric "weights"`);
-    const shelfIds = p.arrangement.map((a) => a.shelf_id);
+    const shelfIds = p.arrangement.map((a) => a?.shelf_id);
     if (!shelfIds.every((s) => Number.isInteger(s) && (s as number) >= 1))
       throw new Error(`${where}: every arrangement needs a shelf_id from 1`);
     if (shelfIds.some((s) => (s as number) > shelves)) break;
@@ -151,6 +149,8 @@ function aim3sProducts(file: string, shelves: number) {
   return { catalogue, placed };
 }
 
+/** A shelf has at most this many plates (as a recording or a configured shelf may). */
+const MAX_PLATES = 64;
 const PLATE_FILE = /^gondola_(\d+)_shelf_(\d+)_plate_(\d+)\.csv$/;
 
 /** Reads the AiFi cps-test-01 recording from its folder. */
@@ -182,7 +182,8 @@ function aifiShelf(id: string, files: Map<number, string>, planogram: PlanogramE
   const plates = Math.max(...files.keys());
   const series = new Map<number, { t: Float64Array; g: Float64Array }>();
   for (const [number, file] of files) {
-    if (number < 1) throw new Error(`${file}: plates are numbered from 1`);
+    if (number < 1 || number > MAX_PLATES)
+      throw new Error(`${file}: plates are numbered from 1 to ${MAX_PLATES}`);
     const rows = readCsv(file);
     const t = new Float64Array(rows.length);
     const g = new Float64Array(rows.length);
@@ -199,7 +200,15 @@ function aifiShelf(id: string, files: Map<number, string>, planogram: PlanogramE
   for (const [number, s] of series)
     for (let i = 0; i < rows; i++) values[i * plates + number - 1] = s.g[i] as number;
   const times = first.t.slice(0, rows);
-  return { id, plates, rateHz: AIFI_RATE_HZ, times, values, calibration: inGrams(plates), planogram };
+  return {
+    id,
+    plates,
+    rateHz: AIFI_RATE_HZ,
+    times,
+    values,
+    calibration: identityCalibration(plates),
+    planogram,
+  };
 }
 
 /** The catalogue (one product per name: the names are the SKUs) and each shelf's planogram. */
@@ -250,11 +259,11 @@ interface AifiEvent {
 }
 
 function aifiLabels(file: string): DatasetLabel[] {
-  const json = readJson(file) as { events?: AifiEvent[] };
+  const json = readJson(file) as { events?: (AifiEvent | null)[] };
   if (!Array.isArray(json.events)) throw new Error(`${file}: no "events" list`);
   return json.events.map((e, i) => {
     const where = `${file}: event ${i + 1}`;
-    const o = e.observation;
+    const o = e?.observation;
     const time = /^(\d{4})-(\d{2})-(\d{2})_(\d{2})-(\d{2})-(\d{2})$/.exec(String(o?.time));
     const { gondola, shelf, plates } = o?.position ?? {};
     if (!time || !Number.isInteger(gondola) || !Number.isInteger(shelf) || !Array.isArray(plates))
@@ -271,7 +280,7 @@ function aifiLabels(file: string): DatasetLabel[] {
       startMs,
       endMs: startMs + 1000,
       plates: (plates as number[]).map((p) => p - 1),
-      kind: e.putback ? 'put' : 'pick',
+      kind: e?.putback ? 'put' : 'pick',
       items,
     };
   });

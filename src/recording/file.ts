@@ -6,8 +6,10 @@
 //   # {"shelfId":"shelf-01","plates":2,"rateHz":60,"startedAt":"…","calibration":[{"slope":1,"offset":0},…]}
 //   t_ms,plate0,plate1
 //   1764000000000.0,512.31,nan
+
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
+import { calibrationProblem } from '../sensing/calibration.js';
 import type { PlateCalibration } from '../sensing/types.js';
 
 export const MAGIC = '# store-gateway recording v1';
@@ -17,7 +19,12 @@ const header = z.strictObject({
   plates: z.number().int().min(1).max(64),
   rateHz: z.number().positive().max(1000),
   startedAt: z.string(),
-  calibration: z.array(z.strictObject({ slope: z.number(), offset: z.number() })),
+  calibration: z.array(
+    z.strictObject({ slope: z.number(), offset: z.number() }).superRefine((c, ctx) => {
+      const problem = calibrationProblem(c);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  ),
 });
 
 export type RecordingHeader = z.output<typeof header>;
@@ -69,14 +76,18 @@ export function readRecordingFile(path: string): RecordedSamples {
   const lines = readFileSync(path, 'utf8').split('\n');
   if (lines[0]?.trimEnd() !== MAGIC)
     throw new Error(`${path}:1: not a store-gateway recording (expected "${MAGIC}")`);
-  let h: RecordingHeader;
+  let json: unknown;
   try {
-    h = header.parse(JSON.parse((lines[1] ?? '').replace(/^#\s*/, '')));
+    json = JSON.parse((lines[1] ?? '').replace(/^#\s*/, ''));
   } catch (err) {
-    throw new Error(
-      `${path}:2: bad recording header (${err instanceof Error ? err.message.split('\n')[0] : err})`,
-    );
+    throw new Error(`${path}:2: bad recording header (${(err as Error).message})`);
   }
+  const parsed = header.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${path}:2: bad recording header (${issue?.path.join('.')}: ${issue?.message})`);
+  }
+  const h: RecordingHeader = parsed.data;
   if (h.calibration.length !== h.plates)
     throw new Error(`${path}:2: ${h.plates} plates but ${h.calibration.length} calibrations`);
   const rows = lines.slice(3).filter((l) => l.trim() !== '');

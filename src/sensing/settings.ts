@@ -55,6 +55,11 @@ export interface ShelfSensorSettings {
   tunables?: Partial<SensingTunables>;
 }
 
+/** The lowest sample rate a shelf can run at: three samples within the settle window. */
+export function minimumRateHz(settleMs: number = defaultSensing.settleMs): number {
+  return 3000 / settleMs;
+}
+
 /** The defaults with the overrides that are set; throws a RangeError naming the first bad value. */
 export function resolveTunables(overrides: Partial<SensingTunables> = {}): SensingTunables {
   const t: SensingTunables = { ...defaultSensing };
@@ -88,7 +93,7 @@ export function checkSettings(s: ShelfSensorSettings): SensingTunables {
     }
   });
   const t = resolveTunables(s.tunables);
-  if (t.settleMs < 3000 / s.rateHz)
+  if (s.rateHz < minimumRateHz(t.settleMs))
     throw new RangeError(`sensing settleMs ${t.settleMs} is shorter than 3 samples at ${s.rateHz} Hz`);
   return t;
 }

@@ -280,6 +280,40 @@ t.test('board models come from devices/ and are checked against the wiring', asy
   t.equal(problems.length, 14, `nothing else is reported:\n${problems.join('\n')}`);
 });
 
+t.test(
+  'a shelf whose boards cannot deliver 10 samples a second is refused, with what to change',
+  async (t) => {
+    const dir = t.testdir({
+      token: 'abc',
+      'hub.yaml': `${minimal}devices:
+  buses:
+    - id: rs485-a
+      port: /dev/ttyUSB0
+      profile: modbus-4ch-int32
+      boards: [{ id: lc-1, address: 1 }, { id: lc-2, address: 2 }, { id: lc-3, address: 3 }]
+    - { id: hx-a, port: /dev/ttyUSB1, profile: ascii-stream-grams-12ch, boards: [{ id: hx-1, sampleRateHz: 5 }] }
+  shelves:
+    - { id: sh1, driver: serial, wiring: [{ board: lc-1, channels: [0, 1, 2, 3] }] }
+    - { id: sh2, driver: serial, wiring: [{ board: hx-1, channels: [0, 1] }] }
+    - { id: sh3, driver: sim, sampleRateHz: 5 }
+sim: { seed: 1 }
+`,
+    });
+    t.same(problemsOf(join(dir, 'hub.yaml')), [
+      'devices.shelves[2].sampleRateHz: Too small: expected number to be >=10',
+    ]);
+    // Once the sim shelf is fixed, the serial ones are checked against their boards.
+    writeFileSync(
+      join(dir, 'hub.yaml'),
+      readFileSync(join(dir, 'hub.yaml'), 'utf8').replace('sampleRateHz: 5 }\n', '}\n'),
+    );
+    t.same(problemsOf(join(dir, 'hub.yaml')), [
+      "devices.shelves[0].wiring: board lc-1 gives about 6.9 samples/s, and shelf sh1 needs 10 at least (raise rs485-a's baudRate, or put fewer modules on it)",
+      'devices.shelves[1].wiring: board hx-1 gives about 5.0 samples/s, and shelf sh2 needs 10 at least (raise its sampleRateHz)',
+    ]);
+  },
+);
+
 t.test('the example hub wires real shelves to every supported kind of board', async (t) => {
   const c = loadConfig(example, { STORE_GATEWAY_UPSTREAM_TOKEN: 'abc' });
   const protocols = new Set([...c.boardProfiles.values()].map((p) => p.protocol));

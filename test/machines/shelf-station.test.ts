@@ -44,6 +44,7 @@ function station(plates = 2) {
     jobTimeoutMs: 10_000,
   });
   s.actor.start();
+  s.actor.send({ type: 'source.up', source: 'lc-1' });
   const feed = () =>
     s.push({
       boardId: 'lc-1',
@@ -127,6 +128,58 @@ t.test(
   },
 );
 
+t.test('a span whose plate got lighter is refused, and nothing changes', async (t) => {
+  const { s, sensor, clock, feed, saved } = station();
+  const pending = s.calibrate({ kind: 'span', plate: 1, grams: 500 });
+  await clock.advanceAsync(100);
+  sensor.readings = [1000, 400];
+  sensor.next = [
+    {
+      type: 'change',
+      startedAt: 0,
+      settledAt: 1,
+      decidedAt: 2,
+      plates: [1],
+      plateDeltas: Float64Array.of(0, -600),
+      deltaGrams: -300,
+      sigmaGrams: 1,
+    },
+  ];
+  feed();
+  t.same(await pending, {
+    ok: false,
+    message: 'plate 1 of shelf-01 got lighter, not heavier: place the known weight after the command',
+  });
+  t.same(sensor.cal[1], { slope: 0.5, offset: 100 });
+  t.equal(saved.length, 0);
+});
+
+t.test(
+  'a shelf that stops mid-job changes nothing afterwards, and a stopped or offline one refuses at once',
+  async (t) => {
+    const { s, sensor, clock, saved } = station();
+    sensor.readings = [1000, undefined];
+    const pending = s.calibrate({ kind: 'tare', plates: [1] });
+    await clock.advanceAsync(100);
+    s.actor.send({ type: 'close' });
+    t.same(await pending, { ok: false, message: 'the hub is stopping' });
+    sensor.readings = [1000, 1234];
+    await clock.advanceAsync(20_000);
+    t.same(sensor.cal[1], { slope: 0.5, offset: 100 }, 'the plate becoming still later tares nothing');
+    t.equal(saved.length, 0, 'and saves nothing');
+    t.equal(clock.pending, 0, 'no timer left behind');
+    s.actor.stop();
+    t.same(await s.calibrate({ kind: 'tare', plates: [0] }), { ok: false, message: 'the hub is stopping' });
+
+    const other = station();
+    other.s.actor.send({ type: 'source.down', source: 'lc-1', reason: 'address 3 not answering (timeout)' });
+    t.match(await other.s.calibrate({ kind: 'tare', plates: [0] }), {
+      ok: false,
+      message: /^shelf-01 is offline: .*address 3 not answering/,
+    });
+  },
+);
+
 t.test('a calibration that cannot be saved says it will be lost at restart', async (t) => {
   const clock = new FakeClock();
   const sensor = new ScriptedSensor(1);
@@ -141,6 +194,7 @@ t.test('a calibration that cannot be saved says it will be lost at restart', asy
     },
   });
   s.actor.start();
+  s.actor.send({ type: 'source.up', source: 'lc-1' });
   const outcome = await s.calibrate({ kind: 'tare', plates: [0] });
   t.same(outcome, {
     ok: false,

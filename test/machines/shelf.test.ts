@@ -70,6 +70,8 @@ t.test('a shelf goes online when its board is heard and offline when the board i
   actor.send({ type: 'source.up', source: 'board-a' });
   actor.send({ type: 'source.up', source: 'board-b' });
   t.same(statuses.at(-1), ['online', 'connected'], 'back when both answer again');
+  actor.send({ type: 'source.down', source: 'board-z', reason: 'rs485-b failed to start: boom' });
+  t.same(statuses.at(-1), ['online', 'connected'], "another shelf's board going down changes nothing here");
 });
 
 t.test('a settled change becomes a pick that names the item', async (t) => {

@@ -6,11 +6,13 @@ import t from 'tap';
 import { CommandHandler } from '../../src/commands/index.js';
 import { registerShelfCommands } from '../../src/commands/shelves.js';
 import type { HubConfig } from '../../src/config/load.js';
+import { loadProfile } from '../../src/drivers/weight/profiles.js';
 import { Devices, type ShelfReport } from '../../src/machines/devices.js';
 import type { DeviceStatusData } from '../../src/machines/status.js';
 import { FakeClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
 import { Secret } from '../../src/system/secret.js';
+import { FakeSerial } from '../helpers/fake-serial.js';
 import type { TestContext } from '../helpers/tap-types.js';
 
 function hub(dataDir: string): HubConfig {
@@ -183,5 +185,77 @@ t.test(
     shelf.plugIn();
     await clock.advanceAsync(30_000);
     t.match(statuses.filter((s) => s.deviceId === 'shelf-1').at(-1), { status: 'online' });
+  },
+);
+
+t.test(
+  'shelf.zero sends each board of a serial shelf its own zero command; a simulated shelf has none',
+  async (t) => {
+    const clock = new FakeClock();
+    const config = hub(t.testdir());
+    const port = new FakeSerial();
+    const profile = loadProfile(
+      join(import.meta.dirname, '..', '..', 'devices', 'ascii-stream-grams-12ch.yaml'),
+    );
+    const withBus: HubConfig = {
+      ...config,
+      boardProfiles: new Map([['hx-1', profile]]),
+      devices: {
+        ...config.devices,
+        buses: [
+          { id: 'hx', port: '/dev/fake', profile: 'ascii-stream-grams-12ch', boards: [{ id: 'hx-1' }] },
+        ],
+        shelves: [
+          ...config.devices.shelves,
+          {
+            id: 'shelf-2',
+            driver: 'serial',
+            plates: 2,
+            sampleRateHz: 40,
+            wiring: [{ board: 'hx-1', channels: [0, 1] }],
+            cameras: [],
+            planogram: [],
+          },
+        ],
+      },
+    };
+    const devices = new Devices(withBus, silentLogger(), () => {}, { clock, openSerial: () => port });
+    const commands = new CommandHandler(() => {});
+    registerShelfCommands(commands, devices.shelves);
+    devices.start();
+    t.teardown(() => devices.stop(50));
+    await clock.advanceAsync(1000);
+    t.same(await commands.handle('cloud', 'shelf.zero', { shelfId: 'shelf-2' }), {
+      ok: true,
+      result: { message: 'boards hx-1 of shelf-2 zeroed' },
+    });
+    t.same(port.written, ['TARE\r\n'], "the profile's zero command, as written");
+    const report = devices.shelves.report();
+    t.match(
+      report.shelves.find((r) => r.shelfId === 'shelf-2'),
+      {
+        calibration: [
+          { slope: 1, offset: 0 },
+          { slope: 1, offset: 0 },
+        ],
+      },
+      'hub.status shows the calibration in force: a grams board starts at 1 g per reading',
+    );
+    t.match(report.buses, [{ busId: 'hx', frames: 0, malformed: 0 }]);
+    t.match(await commands.handle('cloud', 'shelf.zero', { shelfId: 'shelf-1' }), {
+      ok: false,
+      error: {
+        code: 'not_done',
+        message: 'board shelf-1 of shelf-1 is simulated or not on a bus: use shelf.tare',
+      },
+    });
+    t.match(await commands.handle('cloud', 'shelf.zero', { shelfId: 'nope' }), {
+      ok: false,
+      error: { code: 'unknown_shelf' },
+    });
+    t.match(await commands.handle('cloud', 'shelf.tare', { shelfId: 'shelf-2', plates: [1, 1] }), {
+      ok: false,
+      error: { code: 'bad_args', message: /each plate once/ },
+    });
   },
 );

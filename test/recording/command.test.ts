@@ -98,6 +98,17 @@ t.test('replay says clearly what it cannot read', async (t) => {
   t.match(c.err[0], /no shelf "other"/);
   c = cli();
   t.equal(await main(['replay', join(dir, 'r.csv'), '--config', join(dir, 'missing.yaml')], env, c.io), 2);
+  // A header is outside input too: a rate too low to detect changes at, or a calibration that
+  // cannot be, is an error line and exit 1, not a stack trace.
+  const good = readFileSync(join(dir, 'r.csv'), 'utf8');
+  writeFileSync(join(dir, 'slow.csv'), good.replace('"rateHz":50', '"rateHz":1'));
+  c = cli();
+  t.equal(await main(['replay', join(dir, 'slow.csv')], env, c.io), 1);
+  t.match(c.err[0], /^store-gateway replay: shelf-1: .*shorter than 3 samples at 1 Hz/);
+  writeFileSync(join(dir, 'flat.csv'), good.replace('"slope":1', '"slope":0'));
+  c = cli();
+  t.equal(await main(['replay', join(dir, 'flat.csv')], env, c.io), 1);
+  t.match(c.err[0], /flat\.csv:2: bad recording header .*slope 0 is not a finite, non-zero number/);
   c = cli();
   t.equal(await main(['replay', '--help'], env, c.io), 0);
   t.match(c.out[0], /^Usage: store-gateway replay PATH/);
@@ -107,7 +118,8 @@ t.test('replay says clearly what it cannot read', async (t) => {
 
 t.test('record saves a simulated shelf’s samples for the time asked, readable by replay', async (t) => {
   const dir = t.testdir({ 'hub.yaml': hubConfig() });
-  const env = { STORE_GATEWAY_UPSTREAM_TOKEN: 'x' };
+  // No upstream token anywhere: a technician recording a shelf need not be able to read the secret.
+  const env = {};
   const out = join(dir, 'rec.csv');
   const c = cli();
   t.equal(

@@ -223,7 +223,27 @@ t.test('what the readers refuse, naming the file and line', async (t) => {
     [
       'a plate numbered 0',
       { ...aifiFolder(), plates: { 'gondola_1_shelf_1_plate_0.csv': '1,2\n' } },
-      /plates are numbered from 1/,
+      /plates are numbered from 1 to 64/,
+    ],
+    [
+      'a plate numbered 100000',
+      { ...aifiFolder(), plates: { 'gondola_1_shelf_1_plate_100000.csv': '1,2\n' } },
+      /plate_100000\.csv: plates are numbered from 1 to 64/,
+    ],
+    [
+      'a product that is null',
+      { ...aim3sFolder(), 'product_info.json': JSON.stringify({ products: [null] }) },
+      /product 1: needs an "arrangement" list and numeric "weights"/,
+    ],
+    [
+      'a shelf that is null in the events',
+      { ...aim3sFolder(), 'aim3s_fig_events.json': JSON.stringify({ shelves: { shelf1: null } }) },
+      /shelf1: expected a list of \[start_ms, end_ms\] pairs/,
+    ],
+    [
+      'an event that is null',
+      { ...aifiFolder(), 'ground_truth_cps-test-01.json': JSON.stringify({ events: [null] }) },
+      /event 1: needs observation\.time/,
     ],
     [
       'a plate row with three values',
