@@ -127,6 +127,54 @@ const sim = z.strictObject({
     .describe('Let simulated faults also break single plates (dead, stuck, noisy)'),
 });
 
+const qrKey = z.strictObject({
+  kid: z.string().min(1).max(64).describe("The key id the cloud puts in a token's header"),
+  x: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'an Ed25519 public key: its 32 bytes in base64url (the "x" of its JWK)')
+    .describe('The Ed25519 public key: its 32 bytes in base64url (the "x" of its JWK)'),
+});
+
+const credentials = z.strictObject({
+  qr: z
+    .strictObject({
+      keys: z
+        .array(qrKey)
+        .min(1)
+        .superRefine((keys, ctx) => {
+          const kids = keys.map((k) => k.kid);
+          kids.forEach((kid, i) => {
+            if (kids.indexOf(kid) !== i)
+              ctx.addIssue({ code: 'custom', path: [i, 'kid'], message: `duplicate key id "${kid}"` });
+          });
+        })
+        .describe('Public keys that sign QR entry tokens; several while the cloud rotates them'),
+      clockSkewSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(600)
+        .default(30)
+        .describe("How far the hub's and the cloud's clocks may disagree when checking exp and nbf, s"),
+      maxTokenBytes: z
+        .number()
+        .int()
+        .min(256)
+        .max(8192)
+        .default(2048)
+        .describe('Longer codes are refused unread'),
+      maxPartySize: z
+        .number()
+        .int()
+        .min(1)
+        .max(50)
+        .default(8)
+        .describe('The largest party one token may let in'),
+    })
+    .optional()
+    .describe('QR entry tokens signed by the cloud and verified on the hub (docs/protocol.md)'),
+});
+
 export const configSchema = z
   .strictObject({
     hub: z.strictObject({
@@ -158,6 +206,7 @@ export const configSchema = z
       })
       .default({ products: [] })
       .describe('The products on the shelves, with their unit weights'),
+    credentials: credentials.default({}).describe('How entry credentials are checked'),
     sim: sim.optional().describe('The simulated store; required when any device uses driver "sim"'),
   })
   .superRefine((c, ctx) => {

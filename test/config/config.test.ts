@@ -314,6 +314,25 @@ sim: { seed: 1 }
   },
 );
 
+t.test('QR token keys are checked: their shape, and one key per key id', async (t) => {
+  const dir = t.testdir({
+    token: 'abc',
+    'hub.yaml': `${minimal}credentials:
+  qr:
+    keys:
+      - { kid: k1, x: Vlo2ylpvRrVoYtP-yFVYMscrQB2Dc5WupCFx9OefruQ }
+      - { kid: k1, x: Vlo2ylpvRrVoYtP-yFVYMscrQB2Dc5WupCFx9OefruQ }
+      - { kid: k2, x: "-----BEGIN PUBLIC KEY-----" }
+    clockSkewSeconds: 3600
+`,
+  });
+  t.same(problemsOf(join(dir, 'hub.yaml')), [
+    'credentials.qr.keys[2].x: an Ed25519 public key: its 32 bytes in base64url (the "x" of its JWK)',
+    'credentials.qr.keys[1].kid: duplicate key id "k1"',
+    'credentials.qr.clockSkewSeconds: Too big: expected number to be <=600',
+  ]);
+});
+
 t.test('the example hub wires real shelves to every supported kind of board', async (t) => {
   const c = loadConfig(example, { STORE_GATEWAY_UPSTREAM_TOKEN: 'abc' });
   const protocols = new Set([...c.boardProfiles.values()].map((p) => p.protocol));

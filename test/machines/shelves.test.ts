@@ -65,6 +65,7 @@ function hub(dataDir: string): HubConfig {
         { sku: 'water-500', grams: 538 },
       ],
     },
+    credentials: {},
     sim: {
       seed: 5,
       faultEverySeconds: 0,

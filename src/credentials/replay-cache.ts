@@ -1,0 +1,45 @@
+// Which single-use tokens have been used: their `jti`, kept until the token would have expired anyway,
+// in SQLite in the data directory so a restart (or a crash right after an unlock) never lets a token
+// in twice. The write is synchronous and committed before the gate is told to open.
+import Database from 'better-sqlite3';
+
+export interface ReplayCache {
+  /** Marks `jti` used until `keepUntil` (ms); false when it was already used. */
+  claim(jti: string, keepUntil: number, now: number): boolean;
+  close(): void;
+}
+
+/** Forgets expired entries at most this often, ms. */
+const PURGE_EVERY_MS = 60_000;
+
+export class SqliteReplayCache implements ReplayCache {
+  readonly #db: Database.Database;
+  readonly #insert: Database.Statement<[string, number]>;
+  readonly #purge: Database.Statement<[number]>;
+  #purgedAt = Number.NEGATIVE_INFINITY;
+
+  /** Opens (or creates) the cache at `path`; throws with the reason when the file cannot be used. */
+  constructor(path: string) {
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    // FULL: a power cut right after an unlock must not forget the token that opened the gate.
+    this.#db.pragma('synchronous = FULL');
+    this.#db.exec(
+      'CREATE TABLE IF NOT EXISTS used_tokens (jti TEXT PRIMARY KEY, keep_until INTEGER NOT NULL)',
+    );
+    this.#insert = this.#db.prepare('INSERT OR IGNORE INTO used_tokens (jti, keep_until) VALUES (?, ?)');
+    this.#purge = this.#db.prepare('DELETE FROM used_tokens WHERE keep_until < ?');
+  }
+
+  claim(jti: string, keepUntil: number, now: number): boolean {
+    if (now - this.#purgedAt >= PURGE_EVERY_MS) {
+      this.#purge.run(now);
+      this.#purgedAt = now;
+    }
+    return this.#insert.run(jti, keepUntil).changes === 1;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
