@@ -4,10 +4,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { nominalRate } from '../drivers/weight/buses.js';
-import { resolveProfiles, type WeightProfile } from '../drivers/weight/profiles.js';
-import { minimumRateHz } from '../sensing/settings.js';
+import type { WeightProfile } from '../drivers/weight/profiles.js';
 import { Secret, tokenProblem } from '../system/secret.js';
+import { resolveProfiles, slowShelves } from './boards.js';
 import { type Config, configSchema } from './schema.js';
 import { product } from './shelves.js';
 
@@ -207,25 +206,4 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
     node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1] as string] = value;
-}
-
-/** Serial shelves whose boards deliver too few samples a second for change detection to work. */
-function slowShelves(config: Config, profiles: ReadonlyMap<string, WeightProfile>): string[] {
-  const problems: string[] = [];
-  const least = minimumRateHz();
-  config.devices.shelves.forEach((shelf, i) => {
-    for (const board of new Set((shelf.wiring ?? []).map((w) => w.board))) {
-      const bus = config.devices.buses.find((b) => b.boards.some((x) => x.id === board));
-      if (!bus) continue;
-      const rate = nominalRate(bus, board, profiles);
-      if (rate < least)
-        problems.push(
-          `devices.shelves[${i}].wiring: board ${board} gives about ${rate.toFixed(1)} samples/s, and shelf ${shelf.id} needs ${least} at least` +
-            (profiles.get(board)?.protocol === 'modbus-rtu'
-              ? ` (raise ${bus.id}'s baudRate, or put fewer modules on it)`
-              : ' (raise its sampleRateHz)'),
-        );
-    }
-  });
-  return problems;
 }

@@ -4,8 +4,8 @@
 // and saved so they survive restarts and re-plugs.
 import type { SampleBatch } from '../drivers/weight/port.js';
 import { span, tare } from '../sensing/calibration.js';
-import type { PlateCalibration, SensorOutput, ShelfChange } from '../sensing/types.js';
-import { type BoardSamples, type PlateWire, ShelfWiring } from '../sensing/wiring.js';
+import type { BoardSamples, PlateCalibration, SensorOutput, ShelfChange } from '../sensing/types.js';
+import { type PlateWire, ShelfWiring } from '../sensing/wiring.js';
 import type { Clock } from '../system/clock.js';
 import { type CalibrationJob, createShelfActor, type ShelfActor, type ShelfInput } from './shelf.js';
 

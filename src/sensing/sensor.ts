@@ -24,16 +24,8 @@ import {
   stillBand,
 } from './noise.js';
 import { checkSettings, type SensingTunables, type ShelfSensorSettings } from './settings.js';
-import type { PlateCalibration, PlateFault, SensorOutput } from './types.js';
+import type { PlateCalibration, PlateFault, SensorOutput, ShelfSamples } from './types.js';
 import { SettleWindow, STAT } from './window.js';
-
-/** The samples the sensor takes: the fields of the drivers' SampleBatch (drivers/weight/port.ts). */
-export interface ShelfSamples {
-  t0: number;
-  rateHz: number;
-  channels: number;
-  values: Float32Array;
-}
 
 export interface PlateView {
   /** The reading averaged over the present window while the plate is still and healthy. */

@@ -66,3 +66,19 @@ export interface InferredItem {
 export type Explanation =
   | { kind: 'items'; direction: 'pick' | 'put'; items: InferredItem[]; confidence: number }
   | { kind: 'anomaly'; reason: string };
+
+/** A batch of a shelf's samples (the fields of the drivers' SampleBatch, drivers/weight/port.ts). */
+export interface ShelfSamples {
+  /** Time of the first sample, ms since the epoch. */
+  t0: number;
+  /** Sample i was taken at t0 + i * 1000 / rateHz. */
+  rateHz: number;
+  channels: number;
+  /** Interleaved: sample i of channel c is values[i * channels + c]; NaN = no reading. */
+  values: Float32Array;
+}
+
+/** The samples of one board, as drivers deliver them. */
+export interface BoardSamples extends ShelfSamples {
+  boardId: string;
+}

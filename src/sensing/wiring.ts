@@ -1,27 +1,12 @@
 // A shelf's plates can be wired to channels of several boards, which sample on their own clocks.
 // The shelf's samples follow its first board (the lead); plates on other boards hold their latest
 // reading, and a reading older than `staleMs` counts as missing (NaN) rather than as a flat line.
+import type { BoardSamples, ShelfSamples } from './types.js';
 
 /** A plate's wire: which board, which channel of it. */
 export interface PlateWire {
   board: string;
   channel: number;
-}
-
-/** The samples of one board, as drivers deliver them (see drivers/weight/port.ts). */
-export interface BoardSamples {
-  boardId: string;
-  t0: number;
-  rateHz: number;
-  channels: number;
-  values: Float32Array;
-}
-
-export interface ShelfSamples {
-  t0: number;
-  rateHz: number;
-  channels: number;
-  values: Float32Array;
 }
 
 export class ShelfWiring {

@@ -130,14 +130,10 @@ t.test(
     t.ok(Math.abs(nominalRate(two, 'a', profiles) - alone / 2) < 1e-9, 'two modules share the line');
     t.ok(nominalRate(slow, 'a', profiles) < alone / 3, '9600 baud is much slower');
     t.equal(
-      nominalRate(
-        { id: 'h', port: '/dev/y', profile: 'x', boards: [{ id: 'h', sampleRateHz: 60 }] },
-        'h',
-        profiles,
-      ),
+      nominalRate({ id: 'h', port: '/dev/y', boards: [{ id: 'h', sampleRateHz: 60 }] }, 'h', profiles),
       60,
     );
-    t.equal(nominalRate({ id: 'h', port: '/dev/y', profile: 'x', boards: [{ id: 'h' }] }, 'h', profiles), 40);
+    t.equal(nominalRate({ id: 'h', port: '/dev/y', boards: [{ id: 'h' }] }, 'h', profiles), 40);
     t.equal(nominalRate(one, 'unknown', profiles), 10);
   },
 );

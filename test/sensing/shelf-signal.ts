@@ -1,10 +1,9 @@
 // Synthetic load-cell shelves for the sensing tests: each plate's noise, items lifted and placed
 // with the ringing a real shelf shows, hands pressing with the tremor a real hand has, drift, and
 // broken channels. Seeded, so every run is the same.
-import type { ShelfSamples } from '../../src/sensing/sensor.js';
 import { ShelfSensor } from '../../src/sensing/sensor.js';
 import type { SensingTunables } from '../../src/sensing/settings.js';
-import type { PlateCalibration, SensorOutput } from '../../src/sensing/types.js';
+import type { PlateCalibration, SensorOutput, ShelfSamples } from '../../src/sensing/types.js';
 import { Random } from '../../src/system/random.js';
 
 export const T0 = Date.UTC(2025, 0, 1, 9, 0, 0);

@@ -4,11 +4,10 @@
 
 import { z } from 'zod';
 import type { Clock } from '../../system/clock.js';
-import type { Logger } from '../../system/log.js';
 import type { SerialTransport } from '../serial/transport.js';
 import { AsciiStreamParser } from './ascii-stream-parser.js';
 import { BoardPresence } from './board-presence.js';
-import { BusBase } from './bus-base.js';
+import { BusBase, type OneBoardBusOptions } from './bus-base.js';
 import type { BoardBatch, BusCounters, WeightBus } from './port.js';
 import { emptyCounters } from './port.js';
 import { QuietLog } from './quiet-log.js';
@@ -49,16 +48,7 @@ export const asciiStreamProfileSchema = z
 
 export type AsciiStreamProfile = z.output<typeof asciiStreamProfileSchema>;
 
-export interface AsciiStreamBusOptions {
-  /** The bus (port) id from the configuration. */
-  id: string;
-  transport: SerialTransport;
-  /** The one board on the port; its rate defaults to the profile's. */
-  board: { id: string; sampleRateHz?: number | undefined };
-  profile: AsciiStreamProfile;
-  clock: Clock;
-  log: Logger;
-}
+export type AsciiStreamBusOptions = OneBoardBusOptions<AsciiStreamProfile>;
 
 /** One streaming board on its own port, as a WeightBus. */
 export class AsciiStreamBus extends BusBase implements WeightBus {

@@ -1,6 +1,21 @@
 // What every weight bus does alike: keep its listeners (samples, the port lost, a board's status)
 // and tell them. Each driver extends it and calls the emit methods.
+import type { Clock } from '../../system/clock.js';
+import type { Logger } from '../../system/log.js';
+import type { SerialTransport } from '../serial/transport.js';
 import type { BoardBatch, BoardStatus } from './port.js';
+
+/** What a bus of one board on its own port is built from (ascii-stream boards, MT-SICS scales). */
+export interface OneBoardBusOptions<Profile> {
+  /** The bus (port) id from the configuration. */
+  id: string;
+  transport: SerialTransport;
+  /** The one board on the port; its rate defaults to the profile's. */
+  board: { id: string; sampleRateHz?: number | undefined };
+  profile: Profile;
+  clock: Clock;
+  log: Logger;
+}
 
 export abstract class BusBase {
   readonly #data = new Set<(batch: BoardBatch) => void>();

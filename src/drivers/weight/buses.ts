@@ -1,9 +1,8 @@
 // A configured serial bus as a WeightBus: the port with the profile's line settings (overridden by the
 // configuration) and the driver of its boards' protocol. Nothing is opened here.
-import type { BusConfig } from '../../config/schema.js';
 import type { Clock } from '../../system/clock.js';
 import type { Logger } from '../../system/log.js';
-import type { OpenSerial } from '../serial/transport.js';
+import type { OpenSerial, SerialSettings } from '../serial/transport.js';
 import { AsciiStreamBus } from './ascii-stream.js';
 import { ModbusRtuBus } from './modbus/bus.js';
 import { frameSilenceMs } from './modbus/line.js';
@@ -13,9 +12,18 @@ import type { WeightBus } from './port.js';
 import type { WeightProfile } from './profiles.js';
 import { serialSettings } from './serial-profile.js';
 
-/** Builds the bus; `profiles` holds every board's model (see resolveProfiles). */
+/** What a bus is configured with (the config's `devices.buses[]`): its port, line overrides and boards. */
+export interface BusSetup {
+  id: string;
+  port: string;
+  baudRate?: number | undefined;
+  parity?: SerialSettings['parity'] | undefined;
+  boards: readonly { id: string; address?: number | undefined; sampleRateHz?: number | undefined }[];
+}
+
+/** Builds the bus; `profiles` holds every board's model (see config/boards.ts). */
 export function createBus(
-  bus: BusConfig,
+  bus: BusSetup,
   profiles: ReadonlyMap<string, WeightProfile>,
   openSerial: OpenSerial,
   clock: Clock,
@@ -58,7 +66,7 @@ export function nominalSlope(profile: WeightProfile): number {
  * estimate from the bytes each poll puts on the wire, shared with the other modules of its bus.
  */
 export function nominalRate(
-  bus: BusConfig,
+  bus: BusSetup,
   boardId: string,
   profiles: ReadonlyMap<string, WeightProfile>,
 ): number {

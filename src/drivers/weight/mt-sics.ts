@@ -9,7 +9,7 @@ import type { Clock, TimerHandle } from '../../system/clock.js';
 import type { Logger } from '../../system/log.js';
 import type { SerialTransport } from '../serial/transport.js';
 import { BoardPresence } from './board-presence.js';
-import { BusBase } from './bus-base.js';
+import { BusBase, type OneBoardBusOptions } from './bus-base.js';
 import { LineSplitter, parseSicsReply, type SicsReply } from './mt-sics-replies.js';
 import type { BoardBatch, BoardStatus, BusCounters, WeightBus } from './port.js';
 import { emptyCounters } from './port.js';
@@ -38,15 +38,7 @@ export const mtSicsProfileSchema = z.strictObject({
 
 export type MtSicsProfile = z.output<typeof mtSicsProfileSchema>;
 
-export interface MtSicsBusOptions {
-  id: string;
-  transport: SerialTransport;
-  /** The scale; its poll rate defaults to the profile's. */
-  board: { id: string; sampleRateHz?: number | undefined };
-  profile: MtSicsProfile;
-  clock: Clock;
-  log: Logger;
-}
+export type MtSicsBusOptions = OneBoardBusOptions<MtSicsProfile>;
 
 interface Request {
   command: 'SI' | '@' | 'Z';

@@ -1,11 +1,9 @@
-// Board models from devices/: a bus names its model by file name (or path), the file's `protocol`
-// picks the schema, and the checks that need both the model and the configuration live here, so that
-// `check-config` catches a wrong channel or a missing address before the hub touches a port.
+// Board models from devices/: a bus names its model by file name (or path), and the file's `protocol`
+// picks the schema. The checks that need both a model and the configuration are in config/boards.ts.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import type { Config } from '../../config/schema.js';
 import { packageRoot } from '../../system/package.js';
 import { asciiStreamProfileSchema } from './ascii-stream.js';
 import { modbusProfileSchema } from './modbus/profile.js';
@@ -53,67 +51,4 @@ export function loadProfile(path: string): WeightProfile {
 /** Channels per board of a model; an MT-SICS scale has one. */
 export function channelsOf(profile: WeightProfile): number {
   return profile.protocol === 'mt-sics' ? 1 : profile.channels;
-}
-
-/**
- * The profile of every board (by board id), with the problems found; each problem names its key.
- * A board without its own `profile` has its bus's.
- */
-export function resolveProfiles(
-  devices: Config['devices'],
-  baseDir: string,
-): { boards: Map<string, WeightProfile>; problems: string[] } {
-  const boards = new Map<string, WeightProfile>();
-  const problems: string[] = [];
-  const cache = new Map<string, WeightProfile | undefined>();
-  const load = (name: string, key: string) => {
-    const path = profilePath(name, baseDir);
-    if (!cache.has(path)) {
-      try {
-        cache.set(path, loadProfile(path));
-      } catch (err) {
-        cache.set(path, undefined);
-        problems.push(`${key}: ${(err as Error).message.split('\n').join(`\n${key}: `)}`);
-      }
-    }
-    return cache.get(path);
-  };
-  devices.buses.forEach((bus, i) => {
-    const where = `devices.buses[${i}]`;
-    const busProfile = load(bus.profile, `${where}.profile`);
-    const protocols = new Set<string>();
-    bus.boards.forEach((board, j) => {
-      const key = `${where}.boards[${j}]`;
-      const profile = board.profile ? load(board.profile, `${key}.profile`) : busProfile;
-      if (!profile) return;
-      boards.set(board.id, profile);
-      protocols.add(profile.protocol);
-      if (profile.protocol === 'modbus-rtu') {
-        if (board.address === undefined) problems.push(`${key}.address: required on a Modbus bus`);
-        if (board.sampleRateHz !== undefined)
-          problems.push(
-            `${key}.sampleRateHz: a Modbus module is polled as fast as the bus allows; remove it`,
-          );
-      } else if (board.address !== undefined)
-        problems.push(`${key}.address: only for Modbus boards (this is ${profile.protocol})`);
-    });
-    if (protocols.size > 1) problems.push(`${where}.boards: boards of one port must speak one protocol`);
-    const only = [...protocols][0];
-    if (protocols.size === 1 && only !== 'modbus-rtu' && bus.boards.length > 1)
-      problems.push(`${where}.boards: a ${only} port has exactly one board, not ${bus.boards.length}`);
-  });
-  devices.shelves.forEach((shelf, i) => {
-    shelf.wiring?.forEach((w, j) => {
-      const profile = boards.get(w.board);
-      if (!profile) return;
-      const channels = channelsOf(profile);
-      w.channels.forEach((ch, k) => {
-        if (ch >= channels)
-          problems.push(
-            `devices.shelves[${i}].wiring[${j}].channels[${k}]: ${w.board} has channels 0-${channels - 1}, not ${ch}`,
-          );
-      });
-    });
-  });
-  return { boards, problems };
 }

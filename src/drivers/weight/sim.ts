@@ -4,7 +4,6 @@
 // rating, and now and then a line from the board is lost. Plates can also be made to fail.
 // Cheap on purpose: a hub may simulate thousands of plates, so the sample loop allocates nothing and
 // does no transcendental maths except on plates that are ringing or pressed.
-import type { ShelfConfig } from '../../config/schema.js';
 import type { Clock, TimerHandle } from '../../system/clock.js';
 import type { Random } from '../../system/random.js';
 import { SimLink } from '../sim-link.js';
@@ -49,7 +48,7 @@ export class SimShelf extends SimLink<SampleBatch> implements WeightLink {
   #dropped = 0;
 
   constructor(
-    shelf: Pick<ShelfConfig, 'id' | 'plates' | 'sampleRateHz'>,
+    shelf: { id: string; plates: number; sampleRateHz: number },
     clock: Clock,
     random: Random,
     physics: Partial<ShelfPhysics> = {},

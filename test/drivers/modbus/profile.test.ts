@@ -5,10 +5,10 @@ import {
   type ModbusProfile,
   modbusProfileSchema,
   parseModbusProfile,
-  serialSettingsOf,
 } from '../../../src/drivers/weight/modbus/profile.js';
 import { SampleDecoder } from '../../../src/drivers/weight/modbus/readings.js';
 import { emptyCounters } from '../../../src/drivers/weight/port.js';
+import { serialSettings } from '../../../src/drivers/weight/serial-profile.js';
 
 const devicesDir = join(import.meta.dirname, '../../../devices');
 
@@ -104,14 +104,14 @@ t.test(
   "a bus's port takes the profile's settings unless its configuration overrides speed or parity",
   async (t) => {
     const p = profile({ serial: { baudRate: 19200, parity: 'even' } });
-    t.same(serialSettingsOf(p, '/dev/ttyUSB0'), {
+    t.same(serialSettings('/dev/ttyUSB0', p.serial), {
       path: '/dev/ttyUSB0',
       baudRate: 19200,
       dataBits: 8,
       parity: 'even',
       stopBits: 1,
     });
-    t.match(serialSettingsOf(p, '/dev/ttyUSB0', { baudRate: 38400, parity: 'none' }), {
+    t.match(serialSettings('/dev/ttyUSB0', p.serial, { baudRate: 38400, parity: 'none' }), {
       baudRate: 38400,
       parity: 'none',
     });

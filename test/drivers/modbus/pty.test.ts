@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { openSerialPort } from '../../../src/drivers/serial/serialport.js';
 import { ModbusRtuBus } from '../../../src/drivers/weight/modbus/bus.js';
-import { parseModbusProfile, serialSettingsOf } from '../../../src/drivers/weight/modbus/profile.js';
+import { parseModbusProfile } from '../../../src/drivers/weight/modbus/profile.js';
 import type { BoardBatch, BoardStatus } from '../../../src/drivers/weight/port.js';
+import { serialSettings } from '../../../src/drivers/weight/serial-profile.js';
 import { systemClock } from '../../../src/system/clock.js';
 import { silentLogger } from '../../../src/system/log.js';
 import { startPtyPair, waitFor } from '../../helpers/pty.js';
@@ -24,7 +25,7 @@ async function setUp(t: TestContext) {
   const slave = await startSlave(t, pty.devicePath, [1, 2]);
   const bus = new ModbusRtuBus({
     id: 'shelf-bus',
-    transport: openSerialPort(serialSettingsOf(profile, pty.hubPath)),
+    transport: openSerialPort(serialSettings(pty.hubPath, profile.serial)),
     boards: [
       { id: 'left', address: 1, profile },
       { id: 'right', address: 2, profile },

@@ -3,7 +3,6 @@
 // module means adding such a file, not code.
 import { parse } from 'yaml';
 import { z } from 'zod';
-import type { SerialSettings } from '../../serial/transport.js';
 
 const register = z.number().int().min(0).max(0xffff);
 const readFunction = z
@@ -127,19 +126,4 @@ export function parseModbusProfile(text: string, source: string): ModbusProfile 
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${source}: ${i.path.join('.') || '(top)'}: ${i.message}`);
   throw new Error(`invalid Modbus profile:\n${problems.join('\n')}`);
-}
-
-/** The port settings for a bus of modules of this model; a bus's configuration may override speed and parity. */
-export function serialSettingsOf(
-  profile: ModbusProfile,
-  path: string,
-  overrides: { baudRate?: number | undefined; parity?: SerialSettings['parity'] | undefined } = {},
-): SerialSettings {
-  return {
-    path,
-    baudRate: overrides.baudRate ?? profile.serial.baudRate,
-    dataBits: profile.serial.dataBits,
-    parity: overrides.parity ?? profile.serial.parity,
-    stopBits: profile.serial.stopBits,
-  };
 }
