@@ -28,10 +28,13 @@ import { type ReplayedEvent, type ReplayShelf, replayShelf } from './replay.js';
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
+/** The longest recording one command makes: a day. */
+const MAX_RECORD_SECONDS = 86_400;
+
 export const recordUsage = `Usage: store-gateway record --shelf ID [--config FILE] [--seconds N] [--out FILE]
 
 Saves the shelf's samples, as its boards send them, to FILE (default: ID-<time>.csv) for N seconds
-(default 60) or until Ctrl-C. The hub must not be running: the serial ports are its
+(default 60, at most 86400) or until Ctrl-C. The hub must not be running: the serial ports are its
 (systemctl stop store-gateway). FILE replays with "store-gateway replay FILE".`;
 
 export const replayUsage = `Usage: store-gateway replay PATH [--config FILE] [--shelf ID] [--json]
@@ -51,9 +54,10 @@ export async function runRecordCommand(args: string[], env: NodeJS.ProcessEnv, i
   if (typeof parsed === 'number') return parsed;
   const { shelf: shelfId, seconds = '60' } = parsed;
   const duration = Number(seconds);
-  if (!shelfId || !Number.isFinite(duration) || duration <= 0) {
+  // A timer cannot wait longer than about 24.8 days (2^31 ms): it would fire at once. A day is plenty.
+  if (!shelfId || !Number.isFinite(duration) || duration <= 0 || duration > MAX_RECORD_SECONDS) {
     io.err(
-      `store-gateway record: --shelf is required and --seconds must be a positive number\n\n${recordUsage}`,
+      `store-gateway record: --shelf is required and --seconds must be a positive number up to ${MAX_RECORD_SECONDS}\n\n${recordUsage}`,
     );
     return 2;
   }

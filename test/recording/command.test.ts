@@ -160,6 +160,17 @@ devices:
   c = cli();
   t.equal(
     await main(
+      ['record', '--config', join(dir, 'hub.yaml'), '--shelf', 'shelf-1', '--seconds', '3000000'],
+      env,
+      c.io,
+    ),
+    2,
+    'more than a day',
+  );
+  t.match(c.err[0], /--seconds must be a positive number up to 86400/);
+  c = cli();
+  t.equal(
+    await main(
       ['record', '--config', join(dir, 'serial.yaml'), '--shelf', 's', '--out', join(dir, 'x.csv')],
       env,
       c.io,
