@@ -40,15 +40,30 @@ export interface QrTokenSettings {
   maxPartySize: number;
 }
 
-export type TokenVerdict =
-  | { ok: true; jti: string; partySize: number; subject: string | undefined; expiresAt: number }
-  | { ok: false; reason: TokenRefusal; detail: string };
+export interface GoodToken {
+  ok: true;
+  jti: string;
+  partySize: number;
+  subject: string | undefined;
+  expiresAt: number;
+}
+
+export interface TokenRefused {
+  ok: false;
+  reason: TokenRefusal;
+  detail: string;
+}
+
+export type TokenVerdict = GoodToken | TokenRefused;
+
+/** A token that passed every check but its single use: `claim` uses it up, false if someone was first. */
+export type TokenCheck = (GoodToken & { claim: () => boolean }) | TokenRefused;
 
 /** A JWS compact serialisation: three base64url parts, the payload not empty. */
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_JTI = 128;
 
-const refuse = (reason: TokenRefusal, detail: string): TokenVerdict => ({ ok: false, reason, detail });
+const refuse = (reason: TokenRefusal, detail: string): TokenRefused => ({ ok: false, reason, detail });
 
 export class QrTokenVerifier {
   readonly #settings: QrTokenSettings;
@@ -64,6 +79,18 @@ export class QrTokenVerifier {
 
   /** Checks the code a scanner read at `now` (ms since the epoch); a good token is claimed, once. */
   async verify(code: string, now: number): Promise<TokenVerdict> {
+    const checked = await this.check(code, now);
+    if (!checked.ok) return checked;
+    const { claim, ...token } = checked;
+    return claim() ? token : refuse('replayed', 'this token was used before');
+  }
+
+  /**
+   * Every check but the single use, which the caller makes with `claim` once it has decided to open
+   * the gate (after the cloud's answer): a token someone else asks about meanwhile is not burnt.
+   * A token already used is refused here, without waiting for anyone.
+   */
+  async check(code: string, now: number): Promise<TokenCheck> {
     const s = this.#settings;
     if (Buffer.byteLength(code, 'utf8') > s.maxTokenBytes)
       return refuse('oversized', `longer than ${s.maxTokenBytes} bytes`);
@@ -95,10 +122,10 @@ export class QrTokenVerifier {
     if (!Number.isInteger(party) || (party as number) < 1 || (party as number) > s.maxPartySize)
       return refuse('bad_claims', `party must be a whole number from 1 to ${s.maxPartySize}`);
     const expiresAt = (payload.exp as number) * 1000;
-    if (!this.#cache.claim(jti, expiresAt + s.clockSkewSeconds * 1000, now))
-      return refuse('replayed', 'this token was used before');
+    if (this.#cache.seen(jti)) return refuse('replayed', 'this token was used before');
     const subject = typeof payload.sub === 'string' ? payload.sub : undefined;
-    return { ok: true, jti, partySize: party as number, subject, expiresAt };
+    const claim = () => this.#cache.claim(jti, expiresAt + s.clockSkewSeconds * 1000, now);
+    return { ok: true, jti, partySize: party as number, subject, expiresAt, claim };
   }
 }
 
@@ -108,7 +135,7 @@ class UnknownKey extends Error {
   }
 }
 
-function refusalOf(err: unknown): TokenVerdict {
+function refusalOf(err: unknown): TokenRefused {
   if (err instanceof UnknownKey) return refuse('unknown_key', err.message);
   if (err instanceof errors.JWTExpired) return refuse('expired', 'exp is past');
   if (err instanceof errors.JWSSignatureVerificationFailed)

@@ -6,6 +6,8 @@ import Database from 'better-sqlite3';
 export interface ReplayCache {
   /** Marks `jti` used until `keepUntil` (ms); false when it was already used. */
   claim(jti: string, keepUntil: number, now: number): boolean;
+  /** Whether `jti` has been used (and is still remembered); changes nothing. */
+  seen(jti: string): boolean;
   close(): void;
 }
 
@@ -16,6 +18,7 @@ export class SqliteReplayCache implements ReplayCache {
   readonly #db: Database.Database;
   readonly #insert: Database.Statement<[string, number]>;
   readonly #purge: Database.Statement<[number]>;
+  readonly #find: Database.Statement<[string]>;
   #purgedAt = Number.NEGATIVE_INFINITY;
 
   /** Opens (or creates) the cache at `path`; throws with the reason when the file cannot be used. */
@@ -29,6 +32,11 @@ export class SqliteReplayCache implements ReplayCache {
     );
     this.#insert = this.#db.prepare('INSERT OR IGNORE INTO used_tokens (jti, keep_until) VALUES (?, ?)');
     this.#purge = this.#db.prepare('DELETE FROM used_tokens WHERE keep_until < ?');
+    this.#find = this.#db.prepare('SELECT 1 FROM used_tokens WHERE jti = ?');
+  }
+
+  seen(jti: string): boolean {
+    return this.#find.get(jti) !== undefined;
   }
 
   claim(jti: string, keepUntil: number, now: number): boolean {

@@ -1,11 +1,12 @@
 // Where each shelf's calibration survives restarts and re-plugs: one small JSON file per shelf in the
 // data directory, replaced atomically (write, fsync, rename) so a power cut leaves the old or the new
 // file, never half of one. A file that does not fit the shelf any more is ignored, loudly.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { calibrationProblem } from '../sensing/calibration.js';
 import type { PlateCalibration } from '../sensing/types.js';
+import { writeFileAtomic } from '../system/atomic-file.js';
 import type { Logger } from '../system/log.js';
 
 const fileSchema = z.strictObject({
@@ -76,7 +77,6 @@ export class CalibrationStore {
   save(shelfId: string, wiring: string, plates: readonly PlateCalibration[], now: Date): void {
     mkdirSync(this.#dir, { recursive: true, mode: 0o750 });
     const path = this.pathOf(shelfId);
-    const temp = `${path}.tmp`;
     const body = {
       version: 1,
       shelfId,
@@ -84,13 +84,6 @@ export class CalibrationStore {
       plates: plates.map(({ slope, offset }) => ({ slope, offset })),
       updatedAt: now.toISOString(),
     };
-    const fd = openSync(temp, 'w', 0o640);
-    try {
-      writeSync(fd, `${JSON.stringify(body, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
+    writeFileAtomic(path, `${JSON.stringify(body, null, 2)}\n`);
   }
 }
