@@ -46,12 +46,23 @@ export const eventCatalogue = {
     mode: z.enum(['open', 'degraded', 'closed', 'emergency']),
     reasons: z.array(z.string()),
   }),
-  'entry.denied': z.strictObject({ gateId: id, credentialKind, reason: z.string() }),
+  /** `reason` is a word a technician can look up (docs/protocol.md); `detail` the cloud's own sentence. */
+  'entry.denied': z.strictObject({
+    gateId: id,
+    credentialKind,
+    reason: z.string(),
+    detail: z.string().optional(),
+  }),
+  /**
+   * An authorised credential opened an entry gate. `credentialRef` links the trip to the credential
+   * without carrying it: `qr:<jti>` for a token, `palm:<salted hash>` for a palm, never a biometric.
+   */
   'trip.started': z.strictObject({
     tripId: id,
     gateId: id,
     credentialKind,
     partySize: z.number().int().min(1),
+    credentialRef: id.optional(),
   }),
   'shopper.entered': z.strictObject({ tripId: id, gateId: id }),
   'shopper.exited': z.strictObject({ gateId: id, tripId: id.optional() }),
