@@ -2,12 +2,20 @@
 // flow (outbox before anything can emit, uplink, then devices) and stops them in reverse.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { registerGateCommands } from './commands/gates.js';
 import { CommandHandler, defineCommand, noArgs } from './commands/index.js';
 import { registerShelfCommands } from './commands/shelves.js';
 import type { HubConfig } from './config/load.js';
+import { QrTokenVerifier } from './credentials/qr-token.js';
+import { SqliteReplayCache } from './credentials/replay-cache.js';
 import type { EventData, EventKind } from './events/catalogue.js';
 import { Devices } from './machines/devices.js';
+import { entryDesk } from './machines/entry.js';
+import { Gates } from './machines/gates.js';
+import { createStoreActor, memoryOf, type StoreActor, soleTrip } from './machines/store.js';
+import { palmSalt, StoreMemoryFile } from './machines/store-memory.js';
 import { Outbox, OutboxError } from './outbox/outbox.js';
+import { systemClock } from './system/clock.js';
 import type { Logger } from './system/log.js';
 import { Uplink } from './uplink/uplink.js';
 
@@ -30,7 +38,10 @@ export class App {
   readonly outbox: Outbox;
   readonly uplink: Uplink;
   readonly devices: Devices;
+  readonly store: StoreActor;
+  readonly gates: Gates;
   readonly commands: CommandHandler;
+  readonly #replayCache: SqliteReplayCache | undefined;
   readonly #log: Logger;
   readonly #opts: AppOptions;
   readonly #parts: Part[];
@@ -67,10 +78,43 @@ export class App {
       log: log.child({ part: 'uplink' }),
       onCommand: (cmd) => this.commands.handle('cloud', cmd.name, cmd.args),
     });
+    const memory = new StoreMemoryFile(config.dataDir, log.child({ part: 'store' }));
+    this.store = createStoreActor(memory.load(), systemClock);
+    this.store.on('event', (e) => this.emit(e.kind, e.data as never));
+    this.store.subscribe((snapshot) => memory.save(memoryOf(snapshot)));
+    const qr = config.credentials.qr;
+    this.#replayCache = qr ? new SqliteReplayCache(join(config.dataDir, 'replay.db')) : undefined;
+    this.gates = new Gates({
+      store: this.store,
+      authorise: entryDesk({
+        store: this.store,
+        qr:
+          qr && this.#replayCache
+            ? new QrTokenVerifier({ ...qr, audience: config.hub.storeId }, this.#replayCache)
+            : undefined,
+        cloud: {
+          online: () => this.uplink.state === 'streaming',
+          ask: (params, timeoutMs) => this.uplink.request('entry.authorize', params, timeoutMs),
+        },
+        cloudTimeoutMs: config.credentials.cloudTimeoutMs,
+        palmSalt: palmSalt(config.dataDir),
+        clock: systemClock,
+      }),
+      clock: systemClock,
+      log,
+      onDenied: (data) => this.emit('entry.denied', data),
+      onAlarm: (data) => this.emit('gate.alarm', data),
+    });
     this.devices = new Devices(config, log, (data) => this.emit('device.status', data), {
-      onShelf: (report) => this.emit(report.kind, report.data),
+      gates: this.gates,
+      onShelf: (report) => {
+        // A shelf event names the trip when exactly one is inside, and nobody without one.
+        const trip = soleTrip(this.store.getSnapshot().context);
+        this.emit(report.kind, { ...report.data, ...(trip ? { tripId: trip.tripId } : {}) } as never);
+      },
     });
     registerShelfCommands(this.commands, this.devices.shelves);
+    registerGateCommands(this.commands, this.gates, this.store);
     this.commands.register(
       'hub.status',
       defineCommand({
@@ -92,6 +136,16 @@ export class App {
           });
         },
         stop: () => outbox.close(),
+      },
+      {
+        name: 'store',
+        start: () => {
+          this.store.start();
+        },
+        stop: () => {
+          this.store.stop();
+          this.#replayCache?.close();
+        },
       },
       {
         name: 'uplink',
@@ -166,7 +220,21 @@ export class App {
       outbox: { depth: this.outbox.depth, lastSeq: this.outbox.lastSeq },
       devices: this.devices.statuses(),
       shelves: this.devices.shelves.report(),
+      store: storeReport(this.store),
+      gates: this.gates.report(),
       emitFailures: this.stats.emitFailures,
     };
   }
+}
+
+/** The store as `hub.status` shows it: mode, emergency, who is inside. */
+function storeReport(store: StoreActor) {
+  const memory = memoryOf(store.getSnapshot());
+  return {
+    mode: memory.mode,
+    emergency: memory.emergency,
+    occupancy: memory.occupancy,
+    tripsInside: memory.trips.filter((t) => t.inside > 0).length,
+    tripsWaiting: memory.trips.filter((t) => t.entered === 0).length,
+  };
 }

@@ -177,11 +177,15 @@ async function runDaemon(args: string[], env: NodeJS.ProcessEnv, io: Out): Promi
     };
     process.on('SIGTERM', () => stopWith('SIGTERM', 0));
     process.on('SIGINT', () => stopWith('SIGINT', 0));
+    // Gate outputs go safe before anything else is tried: the stop below may itself fail.
+    process.on('exit', () => app.devices.failSafe());
     process.on('uncaughtException', (err) => {
+      app.devices.failSafe();
       log.fatal({ err }, 'unexpected error; stopping with outputs in their safe state');
       stopWith('crash', 1);
     });
     process.on('unhandledRejection', (err) => {
+      app.devices.failSafe();
       log.fatal({ err }, 'unhandled rejection; stopping with outputs in their safe state');
       stopWith('crash', 1);
     });

@@ -4,9 +4,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
+import type { GateProfile } from '../drivers/gpio/gate-profile.js';
+import type { ScannerProfile } from '../drivers/scanner/serial-profile.js';
 import type { WeightProfile } from '../drivers/weight/profiles.js';
 import { Secret, tokenProblem } from '../system/secret.js';
 import { resolveProfiles, slowShelves } from './boards.js';
+import { resolveGateModels } from './gates.js';
 import { type Config, configSchema } from './schema.js';
 import { product } from './shelves.js';
 
@@ -15,6 +18,10 @@ export type HubConfig = Omit<Config, 'upstream'> & {
   configPath: string;
   /** The model of every serial board, by board id, from devices/. */
   boardProfiles: Map<string, WeightProfile>;
+  /** The model of every gate, by gate id (on real GPIO only the wired lines), from devices/. */
+  gateProfiles: Map<string, GateProfile>;
+  /** The model of every serial scanner, by scanner id, from devices/. */
+  scannerProfiles: Map<string, ScannerProfile>;
   upstream: Config['upstream'] & { token: Secret };
 };
 
@@ -96,6 +103,11 @@ export function loadConfig(
   const profiles = resolveProfiles(config.devices, baseDir);
   problems.push(...profiles.problems);
   if (profiles.problems.length === 0) problems.push(...slowShelves(config, profiles.boards));
+  const gateModels = resolveGateModels(config, baseDir);
+  problems.push(...gateModels.problems);
+  const sim = config.sim?.qrSigningKeyFile
+    ? { ...config.sim, qrSigningKeyFile: resolve(baseDir, config.sim.qrSigningKeyFile) }
+    : config.sim;
   const token =
     options.token === false
       ? new Secret('')
@@ -107,6 +119,9 @@ export function loadConfig(
     dataDir,
     catalogue,
     boardProfiles: profiles.boards,
+    gateProfiles: gateModels.gates,
+    scannerProfiles: gateModels.scanners,
+    ...(sim ? { sim } : {}),
     upstream: { ...config.upstream, token },
   };
 }

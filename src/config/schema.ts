@@ -82,17 +82,68 @@ const outbox = z.strictObject({
     .describe('Group commit window: events emitted within it share one transaction and one fsync'),
 });
 
+const gateLine = z.enum([
+  'unlock',
+  'green',
+  'red',
+  'buzzer',
+  'beamOuter',
+  'beamInner',
+  'position',
+  'exitRequest',
+  'fireAlarm',
+  'tamper',
+]);
+
 const gate = z.strictObject({
   id,
   role: z.enum(['entry', 'exit']),
-  driver: z.enum(['sim']).describe('GPIO adapter: sim now, onoff with the gates issue'),
+  driver: z.enum(['sim', 'onoff']).describe('GPIO adapter: sim (the simulated store) or onoff (sysfs GPIO)'),
+  profile: z
+    .string()
+    .min(1)
+    .describe('Gate model: a file in devices/ (gate-turnstile, gate-swing, gate-door) or a path to one'),
+  lines: z
+    .partialRecord(gateLine, z.number().int().min(0).max(1023))
+    .optional()
+    .describe(
+      'onoff: each line\'s number on its GPIO chip ("GPIO17" is 17), not the kernel\'s sysfs number. ' +
+        'unlock, beamOuter and beamInner are required; a line left out is not used',
+    ),
+  gpio: z
+    .strictObject({
+      chip: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Label of the GPIO chip, e.g. pinctrl-bcm2711 (default: found)'),
+      base: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe("The chip's first sysfs number, when it cannot be found"),
+    })
+    .optional()
+    .describe('onoff: which GPIO chip the line numbers are on'),
 });
 
 const scanner = z.strictObject({
   id,
   kind: z.enum(['qr', 'palm']),
   gateId: id.describe('Gate this scanner stands at'),
-  driver: z.enum(['sim']),
+  driver: z.enum(['sim', 'serial']).describe('sim, or serial for a USB-CDC QR scanner (one line per code)'),
+  path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('serial: the port; prefer /dev/serial/by-id/…, which survives a re-plug'),
+  profile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('serial: the scanner model in devices/ (default qr-usb-cdc)'),
+  baudRate: z.number().int().min(300).max(4_000_000).optional().describe("serial: default the profile's"),
 });
 
 const camera = z.strictObject({
@@ -125,6 +176,23 @@ const sim = z.strictObject({
     .boolean()
     .default(false)
     .describe('Let simulated faults also break single plates (dead, stuck, noisy)'),
+  gateShoppersEverySeconds: z
+    .number()
+    .min(0)
+    .default(15)
+    .describe('Mean time between simulated shoppers arriving at the entry gates; 0 = none'),
+  fireDrillEveryMinutes: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe('Mean time between simulated fire drills (every gate opens); 0 = none'),
+  qrSigningKeyFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The simulated cloud's private Ed25519 key (a JWK with kid) for the shoppers' QR tokens; relative to this file",
+    ),
 });
 
 const qrKey = z.strictObject({
@@ -136,6 +204,12 @@ const qrKey = z.strictObject({
 });
 
 const credentials = z.strictObject({
+  cloudTimeoutMs: durationMs(100, 10_000)
+    .default(1500)
+    .describe(
+      "How long an entry waits for the cloud's entry.authorize answer before the offline policy decides; " +
+        "shorter than every gate's authoriseTimeoutMs",
+    ),
   qr: z
     .strictObject({
       keys: z
@@ -206,7 +280,7 @@ export const configSchema = z
       })
       .default({ products: [] })
       .describe('The products on the shelves, with their unit weights'),
-    credentials: credentials.default({}).describe('How entry credentials are checked'),
+    credentials: credentials.default({ cloudTimeoutMs: 1500 }).describe('How entry credentials are checked'),
     sim: sim.optional().describe('The simulated store; required when any device uses driver "sim"'),
   })
   .superRefine((c, ctx) => {
@@ -238,12 +312,32 @@ export const configSchema = z
     });
     const gateIds = new Set(c.devices.gates.map((g) => g.id));
     c.devices.scanners.forEach((s, i) => {
-      if (!gateIds.has(s.gateId))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['devices', 'scanners', i, 'gateId'],
-          message: `no gate with id "${s.gateId}" in devices.gates`,
+      const at = (key: string, message: string) =>
+        ctx.addIssue({ code: 'custom', path: ['devices', 'scanners', i, key], message });
+      if (!gateIds.has(s.gateId)) at('gateId', `no gate with id "${s.gateId}" in devices.gates`);
+      if (s.driver === 'serial' && !s.path) at('path', 'required for a serial scanner');
+      if (s.driver === 'serial' && s.kind === 'palm')
+        at(
+          'driver',
+          'palm scanners connect through their vendor bridge, not a serial line; use driver "sim" for now',
+        );
+      if (s.driver !== 'serial' && (s.path || s.baudRate))
+        at(s.path ? 'path' : 'baudRate', 'only for a serial scanner');
+    });
+    c.devices.gates.forEach((g, i) => {
+      const at = (key: string, message: string) =>
+        ctx.addIssue({ code: 'custom', path: ['devices', 'gates', i, key], message });
+      if (g.driver === 'onoff') {
+        for (const line of ['unlock', 'beamOuter', 'beamInner'] as const)
+          if (g.lines?.[line] === undefined)
+            at('lines', `"${line}" is required: the gate cannot work without it`);
+        const numbers = Object.entries(g.lines ?? {});
+        numbers.forEach(([name, n], j) => {
+          const twin = numbers.findIndex(([, m]) => m === n);
+          if (twin !== j) at('lines', `${name} and ${numbers[twin]?.[0]} are both on line ${n}`);
         });
+      } else if (g.lines || g.gpio)
+        at(g.lines ? 'lines' : 'gpio', 'only for a gate on real GPIO (driver "onoff")');
     });
     const cameraIds = new Set(c.devices.cameras.map((g) => g.id));
     c.devices.shelves.forEach((s, i) => {
@@ -268,6 +362,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type GateConfig = z.output<typeof gate>;
 export type ScannerConfig = z.output<typeof scanner>;
+export type GateLineName = z.output<typeof gateLine>;
 export type ShelfConfig = z.output<typeof shelf>;
 export type BusConfig = z.output<typeof bus>;
 export type CameraConfig = z.output<typeof camera>;

@@ -3,7 +3,9 @@
 // failure stays that device's: a throwing listener or actor is logged and marked offline.
 import type { AnyActorRef } from 'xstate';
 import type { HubConfig } from '../config/load.js';
-import type { GpioChip } from '../drivers/gpio/port.js';
+import { openOnoffChip } from '../drivers/gpio/onoff.js';
+import type { Scan } from '../drivers/scanner/port.js';
+import { SerialScanner } from '../drivers/scanner/serial.js';
 import { openSerialPort } from '../drivers/serial/serialport.js';
 import type { OpenSerial } from '../drivers/serial/transport.js';
 import { createBus } from '../drivers/weight/buses.js';
@@ -11,6 +13,7 @@ import type { EventData } from '../events/catalogue.js';
 import { SimStore } from '../sim/index.js';
 import { type Clock, systemClock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
+import type { Gates } from './gates.js';
 import { closeDevice, createCameraHealthActor, createDeviceLinkActor } from './index.js';
 import type { ShelfEmitted } from './shelf.js';
 import { makeShelfSensor } from './shelf-sensor.js';
@@ -28,12 +31,15 @@ export interface DevicesOptions {
   onShelf?: (report: ShelfReport) => void;
   /** Opens serial ports; tests may give pseudo-terminals or fakes. */
   openSerial?: OpenSerial;
+  /** The gates, joined to the store; without it no gate or scanner is started. */
+  gates?: Gates;
 }
 
 export class Devices {
   readonly sim: SimStore | undefined;
   readonly #actors: AnyActorRef[] = [];
-  readonly #gates = new Map<string, GpioChip>();
+  readonly #gates: Gates | undefined;
+  readonly #openSerial: OpenSerial;
   readonly #statuses = new Map<string, DeviceStatusData>();
   readonly #config: HubConfig;
   readonly #log: Logger;
@@ -53,6 +59,9 @@ export class Devices {
     this.#log = log.child({ part: 'devices' });
     this.#report = report;
     this.#clock = clock;
+    this.#gates = options.gates;
+    this.#gates?.reportStatus((status) => this.#onStatus(status));
+    this.#openSerial = options.openSerial ?? openSerialPort;
     const d = config.devices;
     // The schema requires `sim` whenever a device uses it.
     this.sim = config.sim ? new SimStore(d, config.sim, clock, log) : undefined;
@@ -67,7 +76,7 @@ export class Devices {
       makeBus: (busId) => {
         const bus = d.buses.find((b) => b.id === busId);
         if (!bus) throw new Error(`no bus "${busId}"`);
-        return createBus(bus, profiles, options.openSerial ?? openSerialPort, clock, log);
+        return createBus(bus, profiles, this.#openSerial, clock, log);
       },
       onStatus: ({ type: _type, ...status }) => this.#onStatus(status),
       onShelf: (_shelfId, event) => this.#onShelfEvent(event, onShelf),
@@ -117,8 +126,11 @@ export class Devices {
     return [...this.#statuses.values()];
   }
 
-  /** Starts every device; one that cannot start is reported offline and the others start all the same. */
-  start(): void {
+  /**
+   * Starts every device; one that cannot start is reported offline and the others start all the same.
+   * Resolves once every gate's lines are open (real GPIO opens asynchronously).
+   */
+  async start(): Promise<void> {
     const { devices } = this.#config;
     const sim = this.sim;
     for (const shelf of devices.shelves)
@@ -134,30 +146,20 @@ export class Devices {
         );
       }
     }
-    // The schema requires a sim section whenever a device uses it; without one, only serial devices run.
-    if (!sim) return;
-    for (const gate of devices.gates) {
-      this.#startOne(gate.id, 'gate', () => {
-        // The gate machine comes with the gates work; until then an opened chip is an online gate.
-        this.#gates.set(gate.id, sim.gpio(gate.id));
-        this.#onStatus({
-          deviceId: gate.id,
-          deviceKind: 'gate',
-          status: 'online',
-          reason: 'outputs in their safe state',
-        });
+    await this.#startGates(sim);
+    for (const s of devices.scanners) {
+      this.#startOne(s.id, 'scanner', () => {
+        const link = s.driver === 'sim' ? sim?.scanner(s.id) : this.#serialScanner(s);
+        // The schema requires a sim section whenever a device uses it.
+        if (!link) throw new Error('no simulated store');
+        const gates = this.#gates;
+        const onData = (scan: Scan) => gates?.scan(s.gateId, s.kind, scan);
+        this.#watch(
+          createDeviceLinkActor({ deviceId: s.id, deviceKind: 'scanner', link, onData }, this.#clock),
+        );
       });
     }
-    for (const s of devices.scanners) {
-      this.#startOne(s.id, 'scanner', () =>
-        this.#watch(
-          createDeviceLinkActor(
-            { deviceId: s.id, deviceKind: 'scanner', link: sim.scanner(s.id), onData: () => {} },
-            this.#clock,
-          ),
-        ),
-      );
-    }
+    if (!sim) return;
     for (const c of devices.cameras) {
       this.#startOne(c.id, 'camera', () =>
         this.#watch(createCameraHealthActor({ deviceId: c.id, probe: sim.camera(c.id) }, this.#clock)),
@@ -166,18 +168,58 @@ export class Devices {
     sim.start();
   }
 
+  async #startGates(sim: SimStore | undefined): Promise<void> {
+    const gates = this.#gates;
+    if (!gates) return;
+    await Promise.all(
+      this.#config.devices.gates.map(async (gate) => {
+        const profile = this.#config.gateProfiles.get(gate.id);
+        try {
+          if (!profile) throw new Error(`no model for gate "${gate.id}"`);
+          const chip =
+            gate.driver === 'sim'
+              ? sim?.gpio(gate.id)
+              : await openOnoffChip({ lines: gate.lines ?? {}, gateId: gate.id, ...gate.gpio });
+          if (!chip) throw new Error('no simulated store');
+          gates.start(gate, profile, chip);
+        } catch (err) {
+          this.#log.error({ err, deviceId: gate.id }, 'gate failed to start');
+          this.#onStatus({
+            deviceId: gate.id,
+            deviceKind: 'gate',
+            status: 'offline',
+            reason: `failed to start: ${reasonOf(err)}`,
+          });
+        }
+      }),
+    );
+  }
+
+  #serialScanner(s: HubConfig['devices']['scanners'][number]): SerialScanner {
+    const profile = this.#config.scannerProfiles.get(s.id);
+    if (!profile || !s.path) throw new Error(`no model or port for scanner "${s.id}"`);
+    return new SerialScanner({
+      id: s.id,
+      path: s.path,
+      profile,
+      baudRate: s.baudRate,
+      clock: this.#clock,
+      openSerial: this.#openSerial,
+      log: this.#log.child({ scannerId: s.id }),
+    });
+  }
+
+  /** Every gate output to its safe level at once, synchronously: for a crash. Never throws. */
+  failSafe(): void {
+    this.#gates?.failSafe();
+  }
+
   /**
    * Brings every gate output to its safe level first (people may be standing at a gate), then closes
    * every other device, waiting at most `closeMs` for each. Never throws.
    */
   async stop(closeMs = 2000): Promise<void> {
-    for (const [id, chip] of this.#gates) {
-      try {
-        chip.close();
-      } catch (err) {
-        this.#log.error({ err, gateId: id }, 'could not bring a gate to its safe state');
-      }
-    }
+    this.#gates?.stop();
     const { links, stations } = this.shelves.actors();
     const actors = [...this.#actors.splice(0), ...links];
     await Promise.all(
@@ -196,7 +238,6 @@ export class Devices {
       }),
     );
     for (const station of stations) station.actor.send({ type: 'close' });
-    this.#gates.clear();
     this.sim?.stop();
   }
 

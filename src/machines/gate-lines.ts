@@ -26,12 +26,20 @@ export function openGateLines(chip: GpioChip, profile: GateProfile): GateLines {
     for (const [name, spec] of Object.entries(profile.outputs) as Array<[OutputLine, { activeLow: boolean }]>)
       outputs.set(
         name,
-        chip.open({ name, direction: 'out', activeLow: spec.activeLow, safeLevel: safeLevelOf(profile, name) }),
+        chip.open({
+          name,
+          direction: 'out',
+          activeLow: spec.activeLow,
+          safeLevel: safeLevelOf(profile, name),
+        }),
       );
     for (const [name, spec] of Object.entries(profile.inputs) as Array<
       [InputLine, { activeLow: boolean; debounceMs: number }]
     >)
-      inputs.set(name, chip.open({ name, direction: 'in', activeLow: spec.activeLow, debounceMs: spec.debounceMs }));
+      inputs.set(
+        name,
+        chip.open({ name, direction: 'in', activeLow: spec.activeLow, debounceMs: spec.debounceMs }),
+      );
   } catch (err) {
     for (const line of [...outputs.values(), ...inputs.values()]) line.close();
     throw err;

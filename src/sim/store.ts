@@ -28,6 +28,8 @@ const quietStore: SimConfig = {
   faultDurationSeconds: 4,
   shoppersEverySeconds: 0,
   plateFaults: false,
+  gateShoppersEverySeconds: 0,
+  fireDrillEveryMinutes: 0,
 };
 
 export class SimStore {

@@ -68,7 +68,7 @@ t.test('check-config counts one device of a kind in the singular', async (t) => 
     'one.yaml': `hub: { id: h, storeId: s }
 upstream: { url: "ws://x", tokenFile: token }
 devices:
-  gates: [{ id: g, role: entry, driver: sim }]
+  gates: [{ id: g, role: entry, driver: sim, profile: gate-swing }]
   shelves: [{ id: sh, driver: sim }]
 sim: {}
 `,

@@ -111,7 +111,7 @@ t.test('references between devices are checked', async (t) => {
   const dir = t.testdir({
     token: 'abc',
     'refs.yaml': `${minimal}devices:
-  gates: [{ id: g1, role: entry, driver: sim }]
+  gates: [{ id: g1, role: entry, driver: sim, profile: gate-swing }]
   scanners: [{ id: s1, kind: qr, gateId: g2, driver: sim }, { id: g1, kind: qr, gateId: g1, driver: sim }]
   shelves: [{ id: sh1, driver: sim, cameras: [cam9] }]
 `,

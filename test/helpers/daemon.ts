@@ -22,7 +22,7 @@ upstream:
 ${extra}
 log: { level: warn }
 devices:
-  gates: [{ id: g1, role: entry, driver: sim }]
+  gates: [{ id: g1, role: entry, driver: sim, profile: gate-swing }]
   scanners: [{ id: s1, kind: qr, gateId: g1, driver: sim }, { id: s2, kind: palm, gateId: g1, driver: sim }]
   shelves: [{ id: sh1, driver: sim, plates: 2, sampleRateHz: 10 }, { id: sh2, driver: sim, plates: 2, sampleRateHz: 10 }]
   cameras: [{ id: c1, driver: sim }, { id: c2, driver: sim }]

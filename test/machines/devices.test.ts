@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { loadConfig } from '../../src/config/load.js';
 import { Devices } from '../../src/machines/devices.js';
+import { Gates } from '../../src/machines/gates.js';
 import type { DeviceStatusData } from '../../src/machines/status.js';
+import { createStoreActor, freshStore } from '../../src/machines/store.js';
+import { systemClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
 
 const config = () =>
@@ -11,6 +14,20 @@ const config = () =>
   });
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
+
+/** Gates joined to a store of their own; every credential is refused (no test here scans). */
+function gates() {
+  const store = createStoreActor(freshStore, systemClock);
+  store.start();
+  return new Gates({
+    store,
+    authorise: async () => ({ allow: false, reason: 'not in this test' }),
+    clock: systemClock,
+    log: silentLogger(),
+    onDenied: () => {},
+    onAlarm: () => {},
+  });
+}
 
 t.test('a device that cannot start is reported offline and every other device starts', async (t) => {
   const reports: DeviceStatusData[] = [];
@@ -23,10 +40,13 @@ t.test('a device that cannot start is reported offline and every other device st
         faultDurationSeconds: 1,
         shoppersEverySeconds: 0,
         plateFaults: false,
+        gateShoppersEverySeconds: 0,
+        fireDrillEveryMinutes: 0,
       },
     },
     silentLogger(),
     (s) => reports.push(s),
+    { gates: gates() },
   );
   const sim = devices.sim as NonNullable<typeof devices.sim>;
   const scanner = sim.scanner.bind(sim);
@@ -34,7 +54,7 @@ t.test('a device that cannot start is reported offline and every other device st
     if (id === 'qr-in') throw new Error('/dev/ttyACM0 is gone');
     return scanner(id);
   };
-  devices.start();
+  await devices.start();
   await settle();
   t.match(
     reports.find((r) => r.deviceId === 'qr-in'),
@@ -70,13 +90,16 @@ t.test(
           faultDurationSeconds: 1,
           shoppersEverySeconds: 0,
           plateFaults: false,
+          gateShoppersEverySeconds: 0,
+          fireDrillEveryMinutes: 0,
         },
       },
       silentLogger(),
       () => {},
+      { gates: gates() },
     );
     const sim = devices.sim as NonNullable<typeof devices.sim>;
-    devices.start();
+    await devices.start();
     await settle();
     const order: string[] = [];
     const gate = sim.gpio('gate-in');

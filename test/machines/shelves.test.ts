@@ -21,6 +21,8 @@ function hub(dataDir: string): HubConfig {
     configPath: '/etc/store-gateway/store.yaml',
     dataDir,
     boardProfiles: new Map(),
+    gateProfiles: new Map(),
+    scannerProfiles: new Map(),
     upstream: {
       url: 'ws://127.0.0.1:1/hub',
       token: new Secret('x'),
@@ -65,13 +67,15 @@ function hub(dataDir: string): HubConfig {
         { sku: 'water-500', grams: 538 },
       ],
     },
-    credentials: {},
+    credentials: { cloudTimeoutMs: 1500 },
     sim: {
       seed: 5,
       faultEverySeconds: 0,
       faultDurationSeconds: 4,
       shoppersEverySeconds: 0,
       plateFaults: false,
+      gateShoppersEverySeconds: 0,
+      fireDrillEveryMinutes: 0,
     },
   };
 }

@@ -15,7 +15,7 @@ import { FakeClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
 
 const devices: Config['devices'] = {
-  gates: [{ id: 'gate-in', role: 'entry', driver: 'sim' }],
+  gates: [{ id: 'gate-in', role: 'entry', driver: 'sim', profile: 'gate-swing' }],
   scanners: [{ id: 'qr-in', kind: 'qr', gateId: 'gate-in', driver: 'sim' }],
   buses: [],
   shelves: [
@@ -28,7 +28,15 @@ t.test('device.status events flow from the simulated store, faults and recoverie
   const clock = new FakeClock();
   const sim = new SimStore(
     devices,
-    { seed: 7, faultEverySeconds: 30, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false },
+    {
+      seed: 7,
+      faultEverySeconds: 30,
+      faultDurationSeconds: 4,
+      shoppersEverySeconds: 0,
+      plateFaults: false,
+      gateShoppersEverySeconds: 0,
+      fireDrillEveryMinutes: 0,
+    },
     clock,
     silentLogger(),
   );

@@ -8,8 +8,8 @@ import { captureLog } from '../helpers/log-capture.js';
 const devices: Config['devices'] = {
   buses: [],
   gates: [
-    { id: 'gate-in', role: 'entry', driver: 'sim' },
-    { id: 'gate-out', role: 'exit', driver: 'sim' },
+    { id: 'gate-in', role: 'entry', driver: 'sim', profile: 'gate-swing' },
+    { id: 'gate-out', role: 'exit', driver: 'sim', profile: 'gate-swing' },
   ],
   scanners: [
     { id: 'qr-in', kind: 'qr', gateId: 'gate-in', driver: 'sim' },
@@ -35,6 +35,8 @@ function faultsOver(seed: number, minutes: number, sim: Partial<SimConfig> = {})
       faultDurationSeconds: 4,
       shoppersEverySeconds: 0,
       plateFaults: false,
+  gateShoppersEverySeconds: 0,
+  fireDrillEveryMinutes: 0,
       ...sim,
     },
     clock,
@@ -68,7 +70,7 @@ t.test('a kicked cable is plugged back in after the fault, and the store stops c
   const clock = new FakeClock();
   const store = new SimStore(
     devices,
-    { seed: 3, faultEverySeconds: 10, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false },
+    { seed: 3, faultEverySeconds: 10, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false, gateShoppersEverySeconds: 0, fireDrillEveryMinutes: 0 },
     clock,
     silentLogger(),
   );
@@ -137,7 +139,7 @@ t.test('behaviours start with the store, or at once when it already runs, and st
   const capture = captureLog();
   const store = new SimStore(
     devices,
-    { seed: 1, faultEverySeconds: 0, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false },
+    { seed: 1, faultEverySeconds: 0, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false, gateShoppersEverySeconds: 0, fireDrillEveryMinutes: 0 },
     new FakeClock(),
     capture.log,
   );
@@ -176,7 +178,7 @@ t.test('a fault turn passes when every device is already in trouble', (t) => {
   };
   const store = new SimStore(
     oneScanner,
-    { seed: 5, faultEverySeconds: 1, faultDurationSeconds: 60, shoppersEverySeconds: 0, plateFaults: false },
+    { seed: 5, faultEverySeconds: 1, faultDurationSeconds: 60, shoppersEverySeconds: 0, plateFaults: false, gateShoppersEverySeconds: 0, fireDrillEveryMinutes: 0 },
     clock,
     silentLogger(),
   );

@@ -1,0 +1,60 @@
+// The configured gates and scanners checked against their models in devices/, so that `check-config`
+// catches a missing line or a cloud timeout longer than a gate's patience before the hub touches GPIO.
+import { type GateProfile, loadGateProfile } from '../drivers/gpio/gate-profile.js';
+import { profilePath } from '../drivers/profile-file.js';
+import { loadScannerProfile, type ScannerProfile } from '../drivers/scanner/serial-profile.js';
+import type { Config } from './schema.js';
+
+/** The serial scanner model used when a scanner names none. */
+export const defaultScannerProfile = 'qr-usb-cdc';
+
+export interface GateModels {
+  /** Each gate's model by gate id; on real GPIO, only the lines the configuration wires. */
+  gates: Map<string, GateProfile>;
+  /** Each serial scanner's model by scanner id. */
+  scanners: Map<string, ScannerProfile>;
+  problems: string[];
+}
+
+export function resolveGateModels(config: Config, baseDir: string): GateModels {
+  const gates = new Map<string, GateProfile>();
+  const scanners = new Map<string, ScannerProfile>();
+  const problems: string[] = [];
+  const load = <T>(loader: (path: string) => T, name: string, key: string): T | undefined => {
+    try {
+      return loader(profilePath(name, baseDir));
+    } catch (err) {
+      problems.push(`${key}: ${(err as Error).message.split('\n').join(`\n${key}: `)}`);
+      return undefined;
+    }
+  };
+  config.devices.gates.forEach((gate, i) => {
+    const key = `devices.gates[${i}]`;
+    const profile = load(loadGateProfile, gate.profile, `${key}.profile`);
+    if (!profile) return;
+    const wired = gate.driver === 'onoff' ? onlyWired(profile, gate.lines ?? {}) : profile;
+    gates.set(gate.id, wired);
+    if (config.credentials.cloudTimeoutMs >= profile.timing.authoriseTimeoutMs && gate.role === 'entry')
+      problems.push(
+        `credentials.cloudTimeoutMs: ${config.credentials.cloudTimeoutMs} ms is not shorter than ${gate.id}'s ` +
+          `authoriseTimeoutMs (${profile.timing.authoriseTimeoutMs} ms): the gate would give up before the cloud`,
+      );
+  });
+  config.devices.scanners.forEach((scanner, i) => {
+    if (scanner.driver !== 'serial') return;
+    const profile = load(
+      loadScannerProfile,
+      scanner.profile ?? defaultScannerProfile,
+      `devices.scanners[${i}].profile`,
+    );
+    if (profile) scanners.set(scanner.id, profile);
+  });
+  return { gates, scanners, problems };
+}
+
+/** The profile with only the lines a real gate has wired: an unwired input is never read, an unwired output never driven. */
+function onlyWired(profile: GateProfile, lines: Partial<Record<string, number>>): GateProfile {
+  const keep = <T extends object>(group: T): T =>
+    Object.fromEntries(Object.entries(group).filter(([name]) => lines[name] !== undefined)) as T;
+  return { ...profile, outputs: keep(profile.outputs), inputs: keep(profile.inputs) };
+}

@@ -1,0 +1,219 @@
+// Every gate of the store with its machine, its lines and the scanners standing at it, joined to the
+// store: passages, fire inputs and walk-aways go to the store machine; the store's emergency comes
+// back to every gate. A fire-alarm edge reaches every gate's unlock write in one synchronous pass.
+import type { GateConfig } from '../config/schema.js';
+import type { GateProfile } from '../drivers/gpio/gate-profile.js';
+import type { GpioChip } from '../drivers/gpio/port.js';
+import type { Scan } from '../drivers/scanner/port.js';
+import type { EventData } from '../events/catalogue.js';
+import type { Clock } from '../system/clock.js';
+import type { Logger } from '../system/log.js';
+import {
+  type Authorise,
+  type CredentialKind,
+  createGateActor,
+  type GateActor,
+  type GateEmitted,
+  gateStateOf,
+} from './gate.js';
+import { openGateLines } from './gate-lines.js';
+import type { DeviceStatusData } from './status.js';
+import { inEmergency, type StoreActor } from './store.js';
+
+export interface GatesOptions {
+  store: StoreActor;
+  authorise: Authorise;
+  clock: Clock;
+  log: Logger;
+  onDenied: (data: EventData<'entry.denied'>) => void;
+  onAlarm: (data: EventData<'gate.alarm'>) => void;
+}
+
+interface RunningGate {
+  config: GateConfig;
+  profile: GateProfile;
+  chip: GpioChip;
+  actor: GateActor;
+  stopWatching: () => void;
+}
+
+/** A refusal of a gate command, with a code the cloud can act on. */
+export class GateRefusal extends Error {
+  constructor(
+    readonly code: 'unknown_gate' | 'gate_busy' | 'emergency',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Gates {
+  readonly #gates = new Map<string, RunningGate>();
+  readonly #opts: GatesOptions;
+  readonly #log: Logger;
+  #report: (status: DeviceStatusData) => void = () => {};
+
+  constructor(options: GatesOptions) {
+    this.#opts = options;
+    this.#log = options.log.child({ part: 'gates' });
+    // The store's emergency reaches every gate at once, from the same call that declared it.
+    options.store.on('event', (e) => {
+      if (e.kind === 'emergency') this.#everyGate({ type: 'emergency', active: e.data.state === 'active' });
+    });
+  }
+
+  /** Where each gate's health goes (`device.status`); the devices set it. */
+  reportStatus(report: (status: DeviceStatusData) => void): void {
+    this.#report = report;
+  }
+
+  /** Opens the gate's lines on `chip` and starts its machine from what the wires say now. */
+  start(config: GateConfig, profile: GateProfile, chip: GpioChip): void {
+    const lines = openGateLines(chip, profile);
+    const actor = createGateActor(
+      { gateId: config.id, role: config.role, profile, write: lines.write },
+      this.#opts.authorise,
+      this.#opts.clock,
+    );
+    for (const type of ['passage', 'denied', 'alarm', 'fire', 'walkAway'] as const)
+      actor.on(type, (e) => this.#onGate(e as GateEmitted));
+    actor.subscribe({
+      error: (err) => {
+        this.#log.error(
+          { err, gateId: config.id },
+          'gate machine failed; its outputs fall to their safe state',
+        );
+        this.#failSafe(this.#gates.get(config.id));
+        this.#report({
+          deviceId: config.id,
+          deviceKind: 'gate',
+          status: 'offline',
+          reason: 'internal error; outputs in their safe state; see the hub log',
+        });
+      },
+    });
+    actor.start();
+    const send = (line: Parameters<Parameters<typeof lines.watch>[0]>[0], level: 0 | 1) =>
+      actor.send({ type: 'input', line, level });
+    const stopWatching = lines.watch(send);
+    this.#gates.set(config.id, { config, profile, chip, actor, stopWatching });
+    if (inEmergency(this.#opts.store.getSnapshot())) actor.send({ type: 'emergency', active: true });
+    // Inputs already active (a beam broken, the fire alarm on) count from the start; the fire input
+    // is reported even when off, so an emergency remembered across a restart can settle to its latch.
+    const levels = lines.levels();
+    for (const { line, level } of levels) if (level === 1) send(line, level);
+    const fireOn = levels.some((l) => l.line === 'fireAlarm' && l.level === 1);
+    if (profile.inputs.fireAlarm && !fireOn)
+      this.#opts.store.send({ type: 'fire', gateId: config.id, active: false });
+    this.#report({ deviceId: config.id, deviceKind: 'gate', status: 'online', reason: 'ready' });
+  }
+
+  /** A scanner standing at `gateId` read something. */
+  scan(gateId: string, credentialKind: CredentialKind, scan: Scan): void {
+    this.#gates.get(gateId)?.actor.send({ type: 'scan', credentialKind, scan });
+  }
+
+  /**
+   * Opens a gate without a credential (a technician's test, the cloud's command): an entry gate for
+   * `party` people of a new trip started by `startTrip`, an exit gate for one person going out.
+   */
+  unlock(
+    gateId: string,
+    party: number,
+    startTrip: () => string,
+  ): { direction: 'in' | 'out'; tripId?: string } {
+    const gate = this.#gates.get(gateId);
+    if (!gate) throw new GateRefusal('unknown_gate', `no gate "${gateId}"`);
+    const state = gateStateOf(gate.actor.getSnapshot());
+    if (state === 'emergency')
+      throw new GateRefusal('emergency', `${gateId} is already open for the emergency`);
+    if (state !== 'locked' && state !== 'denying')
+      throw new GateRefusal('gate_busy', `${gateId} is ${state}; try again once it is locked`);
+    if (gate.config.role === 'exit') {
+      gate.actor.send({ type: 'grant', direction: 'out', party: 1 });
+      return { direction: 'out' };
+    }
+    const tripId = startTrip();
+    gate.actor.send({ type: 'grant', direction: 'in', party, tripId });
+    return { direction: 'in', tripId };
+  }
+
+  /** Each gate's state, counts and alarms, for `hub.status` and diagnostics. */
+  report() {
+    return [...this.#gates.values()].map(({ config, actor }) => {
+      const { context } = actor.getSnapshot();
+      return {
+        gateId: config.id,
+        role: config.role,
+        state: gateStateOf(actor.getSnapshot()),
+        alarms: Object.keys(context.alarms),
+        counts: context.counts,
+        ...(context.opening ? { opening: context.opening } : {}),
+      };
+    });
+  }
+
+  /** Stops every machine and brings every output to its safe level, releasing the lines. Never throws. */
+  stop(): void {
+    for (const gate of this.#gates.values()) {
+      gate.stopWatching();
+      gate.actor.send({ type: 'close' });
+      try {
+        gate.chip.close();
+      } catch (err) {
+        this.#log.error({ err, gateId: gate.config.id }, 'could not bring a gate to its safe state');
+      }
+    }
+    this.#gates.clear();
+  }
+
+  /** Writes every output's safe level at once, synchronously: for a crash or an exit handler. Never throws. */
+  failSafe(): void {
+    for (const gate of this.#gates.values()) this.#failSafe(gate);
+  }
+
+  #failSafe(gate: RunningGate | undefined): void {
+    if (!gate) return;
+    try {
+      const chip = gate.chip as GpioChip & { failSafe?: () => void };
+      if (chip.failSafe) chip.failSafe();
+      else chip.close();
+    } catch (err) {
+      this.#log.error({ err, gateId: gate.config.id }, 'could not bring a gate to its safe state');
+    }
+  }
+
+  #everyGate(event: { type: 'emergency'; active: boolean }): void {
+    for (const gate of this.#gates.values()) gate.actor.send(event);
+  }
+
+  #onGate(e: GateEmitted): void {
+    const { store } = this.#opts;
+    switch (e.type) {
+      case 'passage':
+        store.send({
+          type: 'passage',
+          gateId: e.gateId,
+          direction: e.direction,
+          ...(e.tripId ? { tripId: e.tripId } : {}),
+        });
+        return;
+      case 'fire':
+        store.send({ type: 'fire', gateId: e.gateId, active: e.active });
+        return;
+      case 'walkAway':
+        if (e.tripId) store.send({ type: 'walkAway', tripId: e.tripId });
+        return;
+      case 'denied': {
+        const { type: _type, ...data } = e;
+        this.#opts.onDenied(data);
+        return;
+      }
+      case 'alarm': {
+        const { type: _type, ...data } = e;
+        this.#opts.onAlarm(data);
+        return;
+      }
+    }
+  }
+}
