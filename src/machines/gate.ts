@@ -401,6 +401,7 @@ export const gateMachine = setup({
       after: { denyFeedback: 'locked' },
       on: {
         scan: scanAtRest,
+        grant: { target: 'open', actions: 'grant' },
         'exit.request': { target: 'open', actions: 'openForExit' },
         passage: forcedPassage,
         input: forcedPosition,

@@ -358,6 +358,15 @@ t.test('a grant (a command) opens the gate for its trip without a credential', a
   t.equal(gate.of('passage')[0]?.tripId, 'trip-cmd');
 });
 
+t.test('a grant right after a refusal opens the gate (a technician letting the shopper in)', async (t) => {
+  const gate = gateUnderTest();
+  gate.scan('bad', 'qr', 'binary');
+  t.equal(gate.state(), 'denying');
+  gate.actor.send({ type: 'grant', direction: 'in', party: 1, tripId: 'trip-help' });
+  t.equal(gate.state(), 'open.waiting');
+  t.equal(gate.outputs.unlock, 1);
+});
+
 t.test('someone leaving the wrong way through an open entry gate is forced_open', async (t) => {
   const gate = gateUnderTest();
   gate.scan('x');

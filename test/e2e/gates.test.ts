@@ -1,0 +1,210 @@
+// End to end for the gates, with the daemon's own composition (App) in this process so the test can
+// play the shopper at the simulated gate's beams: a QR scanner on a real pseudo-terminal pair, the
+// reference upstream as the cloud, and what arrives there checked event by event.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { App } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { SimGpioChip } from '../../src/drivers/gpio/sim.js';
+import { silentLogger } from '../../src/system/log.js';
+import { Secret } from '../../src/system/secret.js';
+import { startUpstream, type Upstream } from '../../src/upstream/server.js';
+import { until } from '../helpers/daemon.js';
+import { startPtyPair } from '../helpers/pty.js';
+import { AUDIENCE, KID, tokenMint } from '../helpers/qr-tokens.js';
+import type { TestContext } from '../helpers/tap-types.js';
+
+const hubId = 'hub-gates-e2e';
+
+function storeConfig(dir: string, scannerPort: string, upstreamUrl: string, x: string): string {
+  writeFileSync(join(dir, 'token'), 'e2e-token\n');
+  const file = join(dir, 'store.yaml');
+  writeFileSync(
+    file,
+    `hub: { id: ${hubId}, storeId: ${AUDIENCE} }
+dataDir: hub-data
+upstream: { url: ${upstreamUrl}, tokenFile: token, reconnectMinMs: 50, reconnectMaxMs: 400 }
+log: { level: warn }
+devices:
+  gates:
+    - { id: gate-in, role: entry, driver: sim, profile: gate-swing }
+    - { id: gate-out, role: exit, driver: sim, profile: gate-swing }
+  scanners:
+    - { id: qr-in, kind: qr, gateId: gate-in, driver: serial, path: ${scannerPort} }
+    - { id: palm-in, kind: palm, gateId: gate-in, driver: sim }
+  shelves:
+    - { id: shelf-1, driver: sim, plates: 2, sampleRateHz: 40, planogram: [{ sku: cola, plates: [0] }] }
+catalogue:
+  products: [{ sku: cola, name: Cola 330 ml can, grams: 355, spreadGrams: 3 }]
+credentials:
+  qr: { keys: [{ kid: ${KID}, x: ${x} }] }
+sim: { seed: 5, faultEverySeconds: 0, shoppersEverySeconds: 0, gateShoppersEverySeconds: 0 }
+`,
+  );
+  return file;
+}
+
+/**
+ * One person through the lane of a simulated swing gate (its beams are active-high), a step every
+ * 60 ms: longer than the beams' debounce, as a real stride is.
+ */
+async function walk(chip: SimGpioChip, direction: 'in' | 'out') {
+  const [near, far] = direction === 'in' ? ['beamOuter', 'beamInner'] : ['beamInner', 'beamOuter'];
+  for (const [line, level] of [
+    [near, 1],
+    [far, 1],
+    [near, 0],
+    [far, 0],
+  ] as const) {
+    chip.drive(line as string, level);
+    await new Promise((r) => setTimeout(r, 60));
+  }
+}
+
+async function storeUnderTest(t: TestContext) {
+  const dir = t.testdir();
+  const upstream: Upstream = await startUpstream({
+    port: 0,
+    tokens: [new Secret('e2e-token')],
+    dbPath: join(dir, 'upstream.db'),
+    log: silentLogger(),
+  });
+  t.teardown(() => upstream.close());
+  const pty = await startPtyPair(t);
+  const { x, mint } = await tokenMint();
+  const config = loadConfig(storeConfig(dir, pty.hubPath, upstream.url, x), {});
+  const app = new App({ config, log: silentLogger(), version: 'e2e' });
+  const sim = app.devices.sim as NonNullable<typeof app.devices.sim>;
+  sim.shelf('shelf-1').stockItem([0], 355 * 4);
+  await app.start();
+  t.teardown(() => app.stop('test over'));
+  await until(() => app.uplink.state === 'streaming', 10_000, 'uplink streaming');
+  await until(
+    () => app.devices.statuses().some((s) => s.deviceId === 'qr-in' && s.status === 'online'),
+    10_000,
+    'the serial scanner online',
+  );
+  const events = () => upstream.events(hubId, 0, 100_000);
+  const kinds = (kind: string) => events().filter((e) => e.kind === kind);
+  /** The scanner reads a code: its bytes then CR, as a USB-CDC scanner sends it. */
+  const scan = (code: string) => writeFileSync(pty.devicePath, `${code}\r`);
+  return { app, sim, upstream, events, kinds, scan, mint };
+}
+
+t.test('a shopper scans, walks in, takes a can and leaves: one trip, named on every event', async (t) => {
+  const store = await storeUnderTest(t);
+  const gateIn = store.sim.gpio('gate-in');
+  const gateOut = store.sim.gpio('gate-out');
+  const token = await store.mint(Date.now(), { jti: 'ticket-e2e-1' });
+  store.scan(token);
+  await until(() => gateIn.level('unlock') === 1, 5000, 'the entry gate opening');
+  await walk(gateIn, 'in');
+  await until(() => store.kinds('shopper.entered').length === 1, 5000, 'shopper.entered upstream');
+  const [started] = store.kinds('trip.started');
+  const tripId = started?.data.tripId as string;
+  t.same(started?.data, {
+    tripId,
+    gateId: 'gate-in',
+    credentialKind: 'qr',
+    partySize: 1,
+    credentialRef: 'qr:ticket-e2e-1',
+  });
+  t.same(store.kinds('shopper.entered')[0]?.data, { tripId, gateId: 'gate-in' });
+
+  store.sim.shelf('shelf-1').liftItem([0], 355);
+  await until(() => store.kinds('shelf.pick').length === 1, 10_000, 'the pick upstream');
+  t.match(store.kinds('shelf.pick')[0]?.data, {
+    shelfId: 'shelf-1',
+    tripId,
+    items: [{ sku: 'cola', qty: 1 }],
+  });
+
+  t.equal(gateOut.level('unlock'), 1, 'the exit is free');
+  await walk(gateOut, 'out');
+  await until(() => store.kinds('shopper.exited').length === 1, 5000, 'shopper.exited upstream');
+  t.same(store.kinds('shopper.exited')[0]?.data, { gateId: 'gate-out', tripId });
+  t.notMatch(JSON.stringify(store.events()), token.split('.')[2] as string, 'the token is in no event');
+  t.same(store.kinds('gate.alarm'), [], 'no alarm on an ordinary visit');
+});
+
+t.test(
+  'a replayed token and a forged one are denied with their reasons; the gate stays locked',
+  async (t) => {
+    const store = await storeUnderTest(t);
+    const gateIn = store.sim.gpio('gate-in');
+    const token = await store.mint(Date.now());
+    store.scan(token);
+    await until(() => store.kinds('trip.started').length === 1, 5000, 'the first entry');
+    // The shopper walks away; the gate relocks after its window and the same code is tried again.
+    await until(() => gateIn.level('unlock') === 0, 10_000, 'relocked after the walk-away');
+    store.scan(token);
+    const forged = await (await tokenMint()).mint(Date.now());
+    await until(() => store.kinds('entry.denied').length === 1, 5000, 'the replay denied');
+    store.scan(forged);
+    await until(() => store.kinds('entry.denied').length === 2, 5000, 'the forgery denied');
+    store.scan('x'.repeat(3000));
+    await until(() => store.kinds('entry.denied').length === 3, 5000, 'the long code denied');
+    t.same(
+      store.kinds('entry.denied').map((e) => e.data.reason),
+      ['replayed', 'bad_signature', 'too_long'],
+    );
+    t.equal(store.kinds('trip.started').length, 1, 'no second trip');
+    t.equal(gateIn.level('unlock'), 0);
+  },
+);
+
+t.test('a fire alarm opens every gate at once; the reset waits for the alarm to clear', async (t) => {
+  const store = await storeUnderTest(t);
+  const gateIn = store.sim.gpio('gate-in');
+  // The swing gate's fire input is the panel's normally closed loop: an open loop (1) is the alarm.
+  gateIn.drive('fireAlarm', 1);
+  await until(() => gateIn.level('unlock') === 1, 2000, 'the entry gate released');
+  t.equal(store.sim.gpio('gate-out').level('unlock'), 1);
+  await until(() => store.kinds('emergency').length === 1, 5000, 'emergency upstream');
+  t.same(store.kinds('emergency')[0]?.data, { state: 'active', source: 'fire alarm input at gate-in' });
+  const early = await store.upstream.sendCommand(hubId, 'emergency.reset');
+  t.equal(early.ok, false, 'no reset while the alarm is on');
+  gateIn.drive('fireAlarm', 0);
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(gateIn.level('unlock'), 1, 'latched open after the alarm clears');
+  const reset = await store.upstream.sendCommand(hubId, 'emergency.reset');
+  t.equal(reset.ok, true);
+  await until(() => gateIn.level('unlock') === 0, 2000, 'the entry gate locked again');
+  await until(() => store.kinds('emergency').length === 2, 5000, 'emergency cleared upstream');
+  t.same(
+    store.kinds('audit.command').map((e) => [e.data.name, e.data.ok]),
+    [
+      ['emergency.reset', false],
+      ['emergency.reset', true],
+    ],
+  );
+});
+
+t.test(
+  'a closed store refuses entry, lets people out, and the cloud can open a gate for a trip',
+  async (t) => {
+    const store = await storeUnderTest(t);
+    const closed = await store.upstream.sendCommand(hubId, 'store.mode', { mode: 'closed' });
+    t.equal(closed.ok, true);
+    store.scan(await store.mint(Date.now()));
+    await until(() => store.kinds('entry.denied').length === 1, 5000, 'entry refused');
+    t.equal(store.kinds('entry.denied')[0]?.data.reason, 'store_closed');
+    await walk(store.sim.gpio('gate-out'), 'out');
+    await until(() => store.kinds('shopper.exited').length === 1, 5000, 'the exit still free');
+    await store.upstream.sendCommand(hubId, 'store.mode', { mode: 'open' });
+    const unlocked = await store.upstream.sendCommand(hubId, 'gate.unlock', { gateId: 'gate-in', party: 2 });
+    t.equal(unlocked.ok, true);
+    const tripId = (unlocked as { result?: { tripId?: string } }).result?.tripId;
+    await until(() => store.kinds('trip.started').length === 1, 5000, 'the commanded trip');
+    t.match(store.kinds('trip.started')[0]?.data, { tripId, credentialKind: 'command', partySize: 2 });
+    const status = await store.upstream.sendCommand(hubId, 'hub.status');
+    t.match((status as { result?: unknown }).result, {
+      store: { mode: 'open', emergency: 'normal' },
+      gates: [
+        { gateId: 'gate-in', state: 'open.waiting' },
+        { gateId: 'gate-out', state: 'free' },
+      ],
+    });
+  },
+);
