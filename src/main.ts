@@ -10,6 +10,7 @@ import { ConfigError, type HubConfig, loadConfig } from './config/load.js';
 import { runDemo } from './demo.js';
 import { OutboxError } from './outbox/outbox.js';
 import { runRecordCommand, runReplayCommand } from './recording/command.js';
+import { runSafeGatesCommand } from './safe-gates.js';
 import { createLogger } from './system/log.js';
 import { packageRoot, version } from './system/package.js';
 import { runUpstreamCommand } from './upstream/command.js';
@@ -26,6 +27,7 @@ Usage:
   store-gateway demo [--port N]          run the simulated store and the reference upstream together
   store-gateway record --shelf ID        save a shelf's raw samples to a file
   store-gateway replay PATH              run a recording through the shelf pipeline and print the events
+  store-gateway safe-gates [--config F]  bring every real gate's outputs to their safe levels and exit
   store-gateway --help | --version
 
 Environment (wins over the file): STORE_GATEWAY_CONFIG, STORE_GATEWAY_DATA_DIR,
@@ -82,6 +84,8 @@ export async function main(
       return runRecordCommand(rest, env, io);
     case 'replay':
       return runReplayCommand(rest, env, io);
+    case 'safe-gates':
+      return runSafeGatesCommand(rest, env, io);
     default:
       io.err(`store-gateway: unknown command "${command}"\n\n${usage}`);
       return 2;

@@ -1,0 +1,100 @@
+// `store-gateway safe-gates`, what systemd runs after the daemon stopped for any reason: every real
+// gate's outputs at their profile's safe levels, the lines left driven.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { loadConfig } from '../../src/config/load.js';
+import { main } from '../../src/main.js';
+import { runSafeGatesCommand, safeGates } from '../../src/safe-gates.js';
+import { fakeBoard, pi4Sysfs } from '../helpers/fake-onoff.js';
+import type { TestContext } from '../helpers/tap-types.js';
+
+function hub(t: TestContext) {
+  const dir = t.testdir({ sysfs: pi4Sysfs });
+  const file = join(dir, 'store.yaml');
+  writeFileSync(
+    file,
+    `hub: { id: h, storeId: s }
+upstream: { url: "ws://127.0.0.1:1/hub" }
+devices:
+  gates:
+    - id: door-in
+      role: entry
+      driver: onoff
+      profile: gate-door
+      lines: { unlock: 17, red: 22, beamOuter: 5, beamInner: 6 }
+    - id: turnstile-in
+      role: entry
+      driver: onoff
+      profile: gate-turnstile
+      lines: { unlock: 23, green: 24, beamOuter: 12, beamInner: 16 }
+    - { id: sim-out, role: exit, driver: sim, profile: gate-swing }
+sim: {}
+`,
+  );
+  return { file, root: join(dir, 'sysfs') };
+}
+
+const io = () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (s: string) => out.push(s), err: (s: string) => err.push(s) } };
+};
+
+t.test(
+  'a fail-safe door is released and a fail-secure turnstile locked, lights off, lines left driven',
+  async (t) => {
+    const { file, root } = hub(t);
+    const board = fakeBoard();
+    const o = io();
+    const safe = await safeGates(loadConfig(file, {}, { token: false }), o.io, {
+      root,
+      loadOnoff: async () => board.module,
+    });
+    t.equal(safe, true);
+    // Pi 4 on kernel 6.6: line 17 is sysfs 529. The door's relay is active-high, the turnstile's active-low.
+    t.equal(board.gpio(512 + 17).wire, 1, 'the maglock released (fail-safe)');
+    t.equal(board.gpio(512 + 22).wire, 0, 'the red light off');
+    t.equal(
+      board.gpio(512 + 23).wire,
+      1,
+      "the turnstile's active-low relay not pulled in: locked (fail-secure)",
+    );
+    t.equal(board.gpio(512 + 24).wire, 1, 'its green light off (active-low)');
+    t.ok(board.gpio(512 + 17).exported, 'left exported, so the kernel keeps driving the level');
+    t.same(o.out, [
+      'door-in: safe (safe): unlock=1 red=0',
+      'turnstile-in: safe (secure): unlock=0 green=0',
+      'sim-out: simulated; nothing to do',
+    ]);
+  },
+);
+
+t.test('a gate that cannot be reached is reported NOT SAFE and the exit code says so', async (t) => {
+  const { file, root } = hub(t);
+  const board = fakeBoard();
+  board.accessible = false;
+  const o = io();
+  const code = await runSafeGatesCommand(['--config', file], {}, o.io, {
+    root,
+    loadOnoff: async () => board.module,
+  });
+  t.equal(code, 1);
+  t.match(o.err[0], /^door-in: NOT SAFE: /);
+  t.equal(o.err.length, 2, 'every gate is tried');
+});
+
+t.test('usage: --help, a missing config, a bad config', async (t) => {
+  const help = io();
+  t.equal(await main(['safe-gates', '--help'], {}, help.io), 0);
+  t.match(help.out[0], /ExecStopPost|safe level/);
+  const none = io();
+  t.equal(await main(['safe-gates'], {}, none.io), 2);
+  t.match(none.err[0], /needs --config/);
+  const bad = io();
+  const file = join(t.testdir({ 'bad.yaml': 'hub: { id: h }\n' }), 'bad.yaml');
+  t.equal(await main(['safe-gates', '--config', file], {}, bad.io), 2);
+  t.match(bad.err.join('\n'), /hub.storeId/);
+  const typo = io();
+  t.equal(await main(['safe-gates', '--bogus'], {}, typo.io), 2);
+});
