@@ -339,3 +339,60 @@ t.test('the example hub wires real shelves to every supported kind of board', as
   t.same([...protocols].sort(), ['ascii-stream', 'modbus-rtu', 'mt-sics']);
   t.ok(c.devices.shelves.some((s) => s.driver === 'serial' && s.planogram.length > 0));
 });
+
+t.test('gates and scanners are checked against their models and their wiring', async (t) => {
+  const dir = t.testdir({
+    token: 'abc',
+    'gates.yaml': `${minimal}devices:
+  gates:
+    - { id: g1, role: entry, driver: onoff, profile: gate-turnstile, lines: { unlock: 17, beamOuter: 17 } }
+    - { id: g2, role: exit, driver: sim, profile: gate-revolving }
+    - { id: g3, role: exit, driver: sim, profile: gate-swing, lines: { unlock: 4 } }
+  scanners:
+    - { id: s1, kind: qr, gateId: g1, driver: serial }
+    - { id: s2, kind: palm, gateId: g1, driver: serial, path: /dev/ttyACM1 }
+    - { id: s3, kind: qr, gateId: g1, driver: sim, path: /dev/ttyACM2 }
+    - { id: s4, kind: qr, gateId: g1, driver: serial, path: /dev/ttyACM3, profile: no-such-scanner }
+credentials: { cloudTimeoutMs: 5000 }
+sim: {}
+`,
+  });
+  const problems = problemsOf(join(dir, 'gates.yaml'));
+  t.same(problems.filter((p) => !p.includes('profile')).sort(), [
+    'devices.gates[0].lines: "beamInner" is required: the gate cannot work without it',
+    'devices.gates[0].lines: beamOuter and unlock are both on line 17',
+    'devices.gates[2].lines: only for a gate on real GPIO (driver "onoff")',
+    'devices.scanners[0].path: required for a serial scanner',
+    'devices.scanners[1].driver: palm scanners connect through their vendor bridge, not a serial line; use driver "sim" for now',
+    'devices.scanners[2].path: only for a serial scanner',
+  ]);
+  const valid = t.testdir({
+    token: 'abc',
+    'slow.yaml': `${minimal}devices:
+  gates: [{ id: g1, role: entry, driver: sim, profile: gate-turnstile }, { id: g2, role: exit, driver: sim, profile: nowhere/gate.yaml }]
+  scanners: [{ id: s4, kind: qr, gateId: g1, driver: serial, path: /dev/ttyACM3, profile: no-such-scanner }]
+credentials: { cloudTimeoutMs: 5000 }
+sim: {}
+`,
+  });
+  const later = problemsOf(join(valid, 'slow.yaml'));
+  t.match(later, [
+    /^credentials\.cloudTimeoutMs: 5000 ms is not shorter than g1's authoriseTimeoutMs \(4000 ms\)/,
+    /^devices\.gates\[1\]\.profile: cannot read .*nowhere\/gate\.yaml \(ENOENT\)/,
+    /^devices\.scanners\[0\]\.profile: cannot read .*no-such-scanner\.yaml \(ENOENT\)/,
+  ]);
+});
+
+t.test('a real gate gets its model with only the lines it wires', async (t) => {
+  const dir = t.testdir({
+    token: 'abc',
+    'wired.yaml': `${minimal}devices:
+  gates: [{ id: g1, role: entry, driver: onoff, profile: gate-door, lines: { unlock: 17, beamOuter: 5, beamInner: 6, fireAlarm: 13 } }]
+`,
+  });
+  const config = loadConfig(join(dir, 'wired.yaml'), {});
+  const profile = config.gateProfiles.get('g1');
+  t.same(Object.keys(profile?.outputs ?? {}), ['unlock'], 'no lights or buzzer wired');
+  t.same(Object.keys(profile?.inputs ?? {}).sort(), ['beamInner', 'beamOuter', 'fireAlarm']);
+  t.equal(profile?.timing.relockDelayMs, 1500, "the rest is the model's");
+});
