@@ -38,8 +38,12 @@ export interface DaemonShelvesFootprint {
   alive: boolean;
 }
 
-/** 250 shelves of 8 plates: a lane of one, two or three plates per product, 24 products in turn. */
-function storeConfig(dataDir: string, upstreamUrl: string, shoppersEverySeconds: number): unknown {
+/** The 2,000-plate store: 250 shelves of 8 plates, a lane of one, two or three plates per product, 24 products in turn. */
+export function storeConfig(
+  dataDir: string,
+  upstreamUrl: string,
+  shoppersEverySeconds: number,
+): Record<string, unknown> {
   const products = Array.from({ length: 24 }, (_, i) => ({
     sku: `sku-${String(i).padStart(2, '0')}`,
     name: `product ${i}`,

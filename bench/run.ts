@@ -1,6 +1,7 @@
-// `npm run bench`: throughput of the delivery path and of shelf sensing, how soon a pick is known and
-// durable, and the daemon's footprint idle and on a 2,000-plate simulated store, printed as rates and
-// sizes with the targets beside them. Numbers, not assertions: the machines are noisy.
+// `npm run bench`: how fast a scan opens a gate and a fire alarm opens them all, throughput of the
+// delivery path and of shelf sensing, how soon a pick is known and durable, and the daemon's footprint
+// idle and on a 2,000-plate simulated store, printed as rates and sizes with the targets beside them.
+// Numbers, not assertions: the machines are noisy.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { Secret } from '../src/system/secret.js';
 import { Uplink } from '../src/uplink/uplink.js';
 import { startUpstream } from '../src/upstream/server.js';
 import { measureDaemonShelves } from './daemon-shelves.js';
+import { measureGates } from './gates.js';
 import { explanationsPerSecond } from './items.js';
 import { measureSensingThroughput } from './sensing-throughput.js';
 import { measureDetectionLatency, measureOutboxLatency } from './shelf-latency.js';
@@ -200,7 +202,22 @@ async function storeOf2000Plates(): Promise<void> {
   report('daemon, 2,000 simulated plates at 60 Hz: peak RSS', f.peakRssMb, 'MB', '< 200', f.peakRssMb < 200);
 }
 
+/** Scan to unlock and fire alarm to every gate, on the daemon's composition with 2,000 plates running. */
+async function gates(): Promise<void> {
+  const g = await measureGates(join(work, 'gates'));
+  const local = `gate: scan to unlock, hub alone (${g.local.n.toLocaleString('en-US')})`;
+  report(`${local}, p50`, g.local.p50, 'ms', '(reported)', true);
+  report(`${local}, p99`, g.local.p99, 'ms', '< 5', g.local.p99 < 5);
+  const cloud = `gate: scan to unlock, cloud asked (${g.cloud.n.toLocaleString('en-US')})`;
+  report(`${cloud}, p50`, g.cloud.p50, 'ms', '(reported)', true);
+  report(`${cloud}, p99`, g.cloud.p99, 'ms', '(reported)', true);
+  const fire = `gate: fire edge to ${g.gates} unlock writes`;
+  report(`${fire}, p50`, g.fire.p50, 'ms', '(reported)', true);
+  report(`${fire}, max of ${g.fire.n}`, g.fire.max, 'ms', '< 10', g.fire.max < 10);
+}
+
 try {
+  await gates();
   await shelfRates();
   await shelfLatency();
   await outboxCommitRate();

@@ -107,6 +107,7 @@ export class App {
     });
     this.devices = new Devices(config, log, (data) => this.emit('device.status', data), {
       gates: this.gates,
+      resetEmergency: () => void this.commands.handle('local', 'emergency.reset', {}),
       onShelf: (report) => {
         // A shelf event names the trip when exactly one is inside, and nobody without one.
         const trip = soleTrip(this.store.getSnapshot().context);
@@ -144,6 +145,7 @@ export class App {
         },
         stop: () => {
           this.store.stop();
+          memory.flush();
           this.#replayCache?.close();
         },
       },

@@ -6,7 +6,12 @@
 //
 // The token itself is a secret (whoever holds it can enter): it is never logged or put in an event;
 // a denial says why in a word a technician can look up.
-import { type CryptoKey, errors, importJWK, type JWTPayload, jwtVerify } from 'jose';
+//
+// Verification is synchronous (fast-jwt over Node's own Ed25519): a scan is decided in one turn of
+// the event loop, so nothing else the hub does (a shelf batch, an outbox fsync) can slip in between
+// the code arriving and the gate opening.
+import { createPublicKey } from 'node:crypto';
+import { createDecoder, createVerifier, TokenError } from 'fast-jwt';
 import type { ReplayCache } from './replay-cache.js';
 
 /** Why a token was refused; each is a denial reason a technician can look up. */
@@ -65,21 +70,35 @@ const MAX_JTI = 128;
 
 const refuse = (reason: TokenRefusal, detail: string): TokenRefused => ({ ok: false, reason, detail });
 
+type Verify = (token: string) => Record<string, unknown>;
+
+const readHeader = createDecoder({ complete: true }) as (token: string) => {
+  header: Record<string, unknown>;
+};
+
 export class QrTokenVerifier {
   readonly #settings: QrTokenSettings;
   readonly #cache: ReplayCache;
-  readonly #keys = new Map<string, Promise<CryptoKey | Uint8Array>>();
+  /** Each key's public key, PEM, by key id. */
+  readonly #keys = new Map<string, string>();
+  /** Each key's verifier for the present second: JWT times are whole seconds, so one serves a second. */
+  readonly #verifiers = new Map<string, { second: number; verify: Verify }>();
 
   constructor(settings: QrTokenSettings, cache: ReplayCache) {
     this.#settings = settings;
     this.#cache = cache;
-    for (const key of settings.keys)
-      this.#keys.set(key.kid, importJWK({ kty: 'OKP', crv: 'Ed25519', x: key.x }, 'EdDSA'));
+    for (const { kid, x } of settings.keys)
+      this.#keys.set(
+        kid,
+        createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' })
+          .export({ type: 'spki', format: 'pem' })
+          .toString(),
+      );
   }
 
   /** Checks the code a scanner read at `now` (ms since the epoch); a good token is claimed, once. */
-  async verify(code: string, now: number): Promise<TokenVerdict> {
-    const checked = await this.check(code, now);
+  verify(code: string, now: number): TokenVerdict {
+    const checked = this.check(code, now);
     if (!checked.ok) return checked;
     const { claim, ...token } = checked;
     return claim() ? token : refuse('replayed', 'this token was used before');
@@ -90,62 +109,77 @@ export class QrTokenVerifier {
    * the gate (after the cloud's answer): a token someone else asks about meanwhile is not burnt.
    * A token already used is refused here, without waiting for anyone.
    */
-  async check(code: string, now: number): Promise<TokenCheck> {
+  check(code: string, now: number): TokenCheck {
     const s = this.#settings;
     if (Buffer.byteLength(code, 'utf8') > s.maxTokenBytes)
       return refuse('oversized', `longer than ${s.maxTokenBytes} bytes`);
     if (!COMPACT.test(code)) return refuse('malformed', 'not a JWS compact token');
-    let payload: JWTPayload;
+    let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(
-        code,
-        async (header) => {
-          const key = header.kid === undefined ? undefined : this.#keys.get(header.kid);
-          if (!key) throw new UnknownKey(header.kid);
-          return key;
-        },
-        {
-          algorithms: ['EdDSA'],
-          audience: s.audience,
-          clockTolerance: s.clockSkewSeconds,
-          currentDate: new Date(now),
-          requiredClaims: ['exp', 'jti'],
-        },
-      ));
+      const { kid } = readHeader(code).header;
+      if (typeof kid !== 'string') return refuse('unknown_key', 'the header names no kid');
+      const verify = this.#verifierFor(kid, now);
+      if (!verify) return refuse('unknown_key', `no key "${kid.slice(0, 64)}" is configured`);
+      payload = verify(code);
     } catch (err) {
       return refusalOf(err);
     }
-    const jti = payload.jti as string;
-    if (jti.length === 0 || jti.length > MAX_JTI)
+    const { jti, exp } = payload;
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI)
       return refuse('bad_claims', `jti must be 1-${MAX_JTI} characters`);
     const party = payload.party ?? 1;
     if (!Number.isInteger(party) || (party as number) < 1 || (party as number) > s.maxPartySize)
       return refuse('bad_claims', `party must be a whole number from 1 to ${s.maxPartySize}`);
-    const expiresAt = (payload.exp as number) * 1000;
+    const expiresAt = (exp as number) * 1000;
     if (this.#cache.seen(jti)) return refuse('replayed', 'this token was used before');
     const subject = typeof payload.sub === 'string' ? payload.sub : undefined;
     const claim = () => this.#cache.claim(jti, expiresAt + s.clockSkewSeconds * 1000, now);
     return { ok: true, jti, partySize: party as number, subject, expiresAt, claim };
   }
-}
 
-class UnknownKey extends Error {
-  constructor(kid: string | undefined) {
-    super(kid === undefined ? 'the header names no kid' : `no key "${kid}" is configured`);
+  #verifierFor(kid: string, now: number): Verify | undefined {
+    const key = this.#keys.get(kid);
+    if (!key) return undefined;
+    const second = Math.floor(now / 1000);
+    const cached = this.#verifiers.get(kid);
+    if (cached?.second === second) return cached.verify;
+    const s = this.#settings;
+    const verify = createVerifier({
+      key,
+      algorithms: ['EdDSA'],
+      allowedAud: s.audience,
+      clockTimestamp: second * 1000,
+      clockTolerance: s.clockSkewSeconds * 1000,
+      requiredClaims: ['exp', 'jti'],
+      cache: false,
+    }) as Verify;
+    this.#verifiers.set(kid, { second, verify });
+    return verify;
   }
 }
 
 function refusalOf(err: unknown): TokenRefused {
-  if (err instanceof UnknownKey) return refuse('unknown_key', err.message);
-  if (err instanceof errors.JWTExpired) return refuse('expired', 'exp is past');
-  if (err instanceof errors.JWSSignatureVerificationFailed)
-    return refuse('bad_signature', 'the signature does not verify');
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === 'aud') return refuse('wrong_audience', 'aud does not name this store');
-    if (err.claim === 'nbf') return refuse('not_yet_valid', 'nbf is still ahead');
-    return refuse('bad_claims', `${err.claim} ${err.reason === 'missing' ? 'is missing' : 'is not valid'}`);
+  if (!(err instanceof TokenError)) return refuse('malformed', 'cannot be read');
+  const codes = TokenError.codes;
+  switch (err.code) {
+    case codes.expired:
+      return refuse('expired', 'exp is past');
+    case codes.inactive:
+      return refuse('not_yet_valid', 'nbf is still ahead');
+    case codes.invalidSignature:
+    case codes.missingSignature:
+      return refuse('bad_signature', 'the signature does not verify');
+    case codes.invalidAlgorithm:
+      return refuse('malformed', 'not signed with EdDSA');
+    case codes.invalidClaimValue:
+    case codes.invalidClaimType:
+      if (/\baud\b/.test(err.message) && err.code === codes.invalidClaimValue)
+        return refuse('wrong_audience', 'aud does not name this store');
+      return refuse('bad_claims', err.message.replace(/^The /, '').replace(/\.$/, ''));
+    case codes.missingRequiredClaim:
+    case codes.invalidPayload:
+      return refuse('bad_claims', err.message.replace(/^The /, '').replace(/\.$/, ''));
+    default:
+      return refuse('malformed', err.code.replace(/^FAST_JWT_/, '').toLowerCase());
   }
-  if (err instanceof errors.JOSEAlgNotAllowed) return refuse('malformed', 'not signed with EdDSA');
-  if (err instanceof errors.JOSEError) return refuse('malformed', err.code);
-  return refuse('malformed', 'cannot be read');
 }

@@ -32,6 +32,8 @@ export class StoreMemoryFile {
   readonly path: string;
   readonly #log: Logger;
   #last = '';
+  #next: StoreMemory | undefined;
+  #writing: NodeJS.Immediate | undefined;
 
   constructor(dataDir: string, log: Logger) {
     this.path = join(dataDir, 'store.json');
@@ -61,8 +63,22 @@ export class StoreMemoryFile {
     }
   }
 
-  /** Saves `memory` when it differs from the last saved; a disk that refuses is logged, not thrown. */
+  /**
+   * Saves `memory` right after the present turn of the event loop, so the file's fsync never holds up
+   * a gate; changes within one turn share one write. `flush` writes at once.
+   */
   save(memory: StoreMemory): void {
+    this.#next = memory;
+    this.#writing ??= setImmediate(() => this.flush());
+  }
+
+  /** Writes what is waiting, if it differs from the last saved; a disk that refuses is logged, not thrown. */
+  flush(): void {
+    if (this.#writing) clearImmediate(this.#writing);
+    this.#writing = undefined;
+    const memory = this.#next;
+    this.#next = undefined;
+    if (!memory) return;
     const text = JSON.stringify(memory);
     if (text === this.#last) return;
     try {
