@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { GateProfile } from '../drivers/gpio/gate-profile.js';
 import type { ScannerProfile } from '../drivers/scanner/serial-profile.js';
 import type { WeightProfile } from '../drivers/weight/profiles.js';
+import type { SimSigningKey } from '../sim/gate-credentials.js';
 import { Secret, tokenProblem } from '../system/secret.js';
 import { resolveProfiles, slowShelves } from './boards.js';
 import { resolveGateModels } from './gates.js';
@@ -22,6 +23,8 @@ export type HubConfig = Omit<Config, 'upstream'> & {
   gateProfiles: Map<string, GateProfile>;
   /** The model of every serial scanner, by scanner id, from devices/. */
   scannerProfiles: Map<string, ScannerProfile>;
+  /** The simulated cloud's private key for its shoppers' QR tokens, from `sim.qrSigningKeyFile`. */
+  simSigningKey?: SimSigningKey;
   upstream: Config['upstream'] & { token: Secret };
 };
 
@@ -108,6 +111,9 @@ export function loadConfig(
   const sim = config.sim?.qrSigningKeyFile
     ? { ...config.sim, qrSigningKeyFile: resolve(baseDir, config.sim.qrSigningKeyFile) }
     : config.sim;
+  const simSigningKey = sim?.qrSigningKeyFile
+    ? loadSimKey(sim.qrSigningKeyFile, config, problems)
+    : undefined;
   const token =
     options.token === false
       ? new Secret('')
@@ -121,6 +127,7 @@ export function loadConfig(
     boardProfiles: profiles.boards,
     gateProfiles: gateModels.gates,
     scannerProfiles: gateModels.scanners,
+    ...(simSigningKey ? { simSigningKey } : {}),
     ...(sim ? { sim } : {}),
     upstream: { ...config.upstream, token },
   };
@@ -162,6 +169,40 @@ function loadCatalogue(config: Config, baseDir: string, problems: string[]): Con
 }
 
 const catalogueFile = z.strictObject({ products: z.array(product) });
+
+const simKey = z.object({
+  kty: z.literal('OKP'),
+  crv: z.literal('Ed25519'),
+  x: z.string().min(1),
+  d: z.string().min(1),
+  kid: z.string().min(1),
+});
+
+/** The simulated cloud's signing key: an Ed25519 private JWK whose public half the hub trusts. */
+function loadSimKey(path: string, config: Config, problems: string[]): SimSigningKey | undefined {
+  const key = 'sim.qrSigningKeyFile';
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? 'not JSON';
+    problems.push(`${key}: cannot read ${path} (${why})`);
+    return undefined;
+  }
+  const parsed = simKey.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(`${key}: ${path} is not an Ed25519 private JWK with a kid`);
+    return undefined;
+  }
+  const trusted = config.credentials.qr?.keys.find((k) => k.kid === parsed.data.kid);
+  if (trusted?.x !== parsed.data.x) {
+    problems.push(
+      `${key}: its key "${parsed.data.kid}" is not among credentials.qr.keys, so every simulated token would be refused`,
+    );
+    return undefined;
+  }
+  return parsed.data;
+}
 
 function resolveToken(
   tokenFile: string | undefined,

@@ -33,6 +33,8 @@ export interface DevicesOptions {
   openSerial?: OpenSerial;
   /** The gates, joined to the store; without it no gate or scanner is started. */
   gates?: Gates;
+  /** What the simulated store's staff do after a fire drill: reset the emergency. */
+  resetEmergency?: () => void;
 }
 
 export class Devices {
@@ -66,6 +68,7 @@ export class Devices {
     // The schema requires `sim` whenever a device uses it.
     this.sim = config.sim ? new SimStore(d, config.sim, clock, log) : undefined;
     this.#simulateShoppers(this.sim);
+    this.#simulateGateShoppers(this.sim, options.resetEmergency);
     const profiles = config.boardProfiles;
     const onShelf = options.onShelf ?? (() => {});
     this.shelves = new Shelves({
@@ -95,6 +98,28 @@ export class Devices {
       productsOf(this.#config.catalogue.products),
       settings.shoppersEverySeconds,
     );
+  }
+
+  /** Simulated shoppers through the simulated gates, when the configuration gives them a signing key. */
+  #simulateGateShoppers(sim: SimStore | undefined, resetEmergency: (() => void) | undefined): void {
+    const settings = this.#config.sim;
+    const signingKey = this.#config.simSigningKey;
+    if (!sim || !settings || !signingKey || settings.gateShoppersEverySeconds <= 0) return;
+    const { gates, scanners } = this.#config.devices;
+    const simGates = gates.flatMap((g) => {
+      const profile = this.#config.gateProfiles.get(g.id);
+      return g.driver === 'sim' && profile ? [{ id: g.id, role: g.role, profile }] : [];
+    });
+    if (!simGates.some((g) => g.role === 'entry')) return;
+    sim.shoppersAtGates({
+      gates: simGates,
+      scanners: scanners.filter((s) => s.driver === 'sim'),
+      audience: this.#config.hub.storeId,
+      signingKey,
+      everySeconds: settings.gateShoppersEverySeconds,
+      fireDrillEveryMinutes: settings.fireDrillEveryMinutes,
+      ...(resetEmergency ? { resetEmergency } : {}),
+    });
   }
 
   /** Adds the cameras' coverage of the shelf, then hands the event on; a failing listener is logged. */

@@ -1,6 +1,6 @@
 // The simulated store: every device named in the configuration with driver "sim", built once and
 // handed to the daemon through the same ports real hardware uses, plus the behaviours that give the
-// store a life of its own (faults, shoppers at the shelves; gate passages later).
+// store a life of its own (faults, shoppers at the shelves and at the gates).
 import type { Config, SimConfig } from '../config/schema.js';
 import { SimCamera } from '../drivers/camera/sim.js';
 import { SimGpioChip } from '../drivers/gpio/sim.js';
@@ -19,6 +19,7 @@ import {
   scannerTarget,
   shelfTarget,
 } from './faults.js';
+import { GateShoppers, type GateShoppersSetup } from './gate-shoppers.js';
 import { ShelfShoppers } from './shelf-shoppers.js';
 
 /** Used when the configuration has no `sim` section (then no device is simulated anyway). */
@@ -125,6 +126,40 @@ export class SimStore {
       clock: this.clock,
       random: this.random.fork('shoppers'),
       everySeconds,
+      log: this.#log,
+    });
+    this.use(shoppers);
+    return shoppers;
+  }
+
+  /**
+   * Sends shoppers through the simulated gates named in `setup` (in at the entries, holding their
+   * credentials to the simulated scanners there; out at the exits), about one arrival every
+   * `everySeconds`, and a fire drill every `fireDrillEveryMinutes` if not 0. Throws for a gate or
+   * scanner that is not simulated. Returns the behaviour, whose journeys tell what the shoppers did.
+   */
+  shoppersAtGates(setup: GateShoppersSetup): GateShoppers {
+    const { gates, scanners, ...rest } = setup;
+    const scannerAt = (gateId: string, kind: 'qr' | 'palm') => {
+      const scanner = scanners.find((s) => s.gateId === gateId && s.kind === kind);
+      return scanner ? this.scanner(scanner.id) : undefined;
+    };
+    const exit = (gate: GateShoppersSetup['gates'][number]) => ({
+      gateId: gate.id,
+      chip: this.gpio(gate.id),
+      profile: gate.profile,
+    });
+    const entry = (gate: GateShoppersSetup['gates'][number]) => ({
+      ...exit(gate),
+      qr: scannerAt(gate.id, 'qr'),
+      palm: scannerAt(gate.id, 'palm'),
+    });
+    const shoppers = new GateShoppers({
+      ...rest,
+      entries: gates.filter((g) => g.role === 'entry').map(entry),
+      exits: gates.filter((g) => g.role === 'exit').map(exit),
+      clock: this.clock,
+      random: this.random.fork('gate-shoppers'),
       log: this.#log,
     });
     this.use(shoppers);

@@ -131,3 +131,76 @@ t.test('closing an input cancels a pending debounce', (t) => {
   t.equal(chip.wire('beam'), 0, 'the wire can still be driven with nobody listening');
   t.end();
 });
+
+t.test('setting an input logically puts the level its polarity needs on the wire', (t) => {
+  const clock = new FakeClock();
+  const chip = new SimGpioChip(clock);
+  const button = chip.open({ name: 'exitRequest', direction: 'in', activeLow: true, debounceMs: 30 });
+  const beam = chip.open({ name: 'beamOuter', direction: 'in', debounceMs: 15 });
+  const seen: string[] = [];
+  button.watch((level) => seen.push(`exitRequest=${level}`));
+  beam.watch((level) => seen.push(`beamOuter=${level}`));
+
+  chip.set('exitRequest', 1);
+  t.equal(chip.wire('exitRequest'), 0, 'a pressed button to ground pulls its active-low wire low');
+  chip.set('beamOuter', 1);
+  t.equal(chip.wire('beamOuter'), 1, 'an active-high beam goes high when broken');
+  clock.advance(30);
+  t.same(seen, ['beamOuter=1', 'exitRequest=1'], 'both read as active once debounced');
+  chip.set('exitRequest', 0);
+  chip.set('beamOuter', 0);
+  clock.advance(30);
+  t.equal(chip.wire('exitRequest'), 1, 'released: pulled up again');
+  t.same(seen.slice(2), ['beamOuter=0', 'exitRequest=0']);
+  chip.open({ name: 'unlock', direction: 'out' });
+  t.throws(() => chip.set('unlock', 1), /is an output; cannot set it/);
+  t.end();
+});
+
+t.test(
+  'an input set before its gate opens it comes up at that level, with the polarity it opens with',
+  (t) => {
+    const chip = new SimGpioChip(new FakeClock());
+    chip.set('fireAlarm', 1);
+    chip.set('exitRequest', 1);
+    chip.set('tamper', 1);
+    t.equal(chip.wire('fireAlarm'), undefined, 'the wire is unknown until the polarity is');
+    t.equal(chip.level('fireAlarm'), undefined);
+    chip.drive('tamper', 0);
+
+    const alarm = chip.open({ name: 'fireAlarm', direction: 'in' });
+    const button = chip.open({ name: 'exitRequest', direction: 'in', activeLow: true });
+    const tamper = chip.open({ name: 'tamper', direction: 'in' });
+    t.equal(alarm.read(), 1, 'the alarm reads on');
+    t.equal(chip.wire('fireAlarm'), 1);
+    t.equal(button.read(), 1, 'the button reads pressed');
+    t.equal(chip.wire('exitRequest'), 0, 'its active-low wire is low');
+    t.equal(tamper.read(), 0, 'a later drive wins over an earlier set');
+
+    button.close();
+    chip.set('exitRequest', 0);
+    t.equal(chip.wire('exitRequest'), 1, 'a closed line keeps the polarity it had');
+    t.equal(chip.open({ name: 'exitRequest', direction: 'in', activeLow: true }).read(), 0);
+    t.end();
+  },
+);
+
+t.test('a listener hears every write to an output, with its logical level, until it unsubscribes', (t) => {
+  const clock = new FakeClock();
+  const chip = new SimGpioChip(clock);
+  const heard: string[] = [];
+  const stop = chip.onOutput((name, level) => heard.push(`${name}=${level}`));
+  const unlock = chip.open({ name: 'unlock', direction: 'out', activeLow: true, safeLevel: 1 });
+  chip.open({ name: 'beamOuter', direction: 'in' });
+  unlock.write(0);
+  unlock.write(0);
+  chip.drive('beamOuter', 1);
+  t.same(heard, ['unlock=1', 'unlock=0', 'unlock=0'], 'safe level on open, then each write, repeats too');
+  t.equal(chip.wire('unlock'), 1, 'the wire is the other way round; the listener hears the logical level');
+  chip.close();
+  t.same(heard.at(-1), 'unlock=1', 'back to its safe level on close');
+  stop();
+  chip.open({ name: 'unlock', direction: 'out' }).write(1);
+  t.equal(heard.length, 4, 'nothing after unsubscribing');
+  t.end();
+});

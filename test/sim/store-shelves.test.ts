@@ -41,7 +41,15 @@ t.test('the store sends shoppers to its shelves; they stock, pick, and stop with
   const clock = new FakeClock();
   const store = new SimStore(
     devices,
-    { seed: 4, faultEverySeconds: 0, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false, gateShoppersEverySeconds: 0, fireDrillEveryMinutes: 0 },
+    {
+      seed: 4,
+      faultEverySeconds: 0,
+      faultDurationSeconds: 4,
+      shoppersEverySeconds: 0,
+      plateFaults: false,
+      gateShoppersEverySeconds: 0,
+      fireDrillEveryMinutes: 0,
+    },
     clock,
     silentLogger(),
   );
@@ -81,7 +89,15 @@ t.test('with plate faults on, plates go dead, stuck or noisy for a while and are
   const clock = new FakeClock();
   const store = new SimStore(
     devices,
-    { seed: 2, faultEverySeconds: 10, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false, gateShoppersEverySeconds: 0, fireDrillEveryMinutes: 0 },
+    {
+      seed: 2,
+      faultEverySeconds: 10,
+      faultDurationSeconds: 4,
+      shoppersEverySeconds: 0,
+      plateFaults: false,
+      gateShoppersEverySeconds: 0,
+      fireDrillEveryMinutes: 0,
+    },
     clock,
     silentLogger(),
   );

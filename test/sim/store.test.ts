@@ -35,8 +35,8 @@ function faultsOver(seed: number, minutes: number, sim: Partial<SimConfig> = {})
       faultDurationSeconds: 4,
       shoppersEverySeconds: 0,
       plateFaults: false,
-  gateShoppersEverySeconds: 0,
-  fireDrillEveryMinutes: 0,
+      gateShoppersEverySeconds: 0,
+      fireDrillEveryMinutes: 0,
       ...sim,
     },
     clock,
@@ -70,7 +70,15 @@ t.test('a kicked cable is plugged back in after the fault, and the store stops c
   const clock = new FakeClock();
   const store = new SimStore(
     devices,
-    { seed: 3, faultEverySeconds: 10, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false, gateShoppersEverySeconds: 0, fireDrillEveryMinutes: 0 },
+    {
+      seed: 3,
+      faultEverySeconds: 10,
+      faultDurationSeconds: 4,
+      shoppersEverySeconds: 0,
+      plateFaults: false,
+      gateShoppersEverySeconds: 0,
+      fireDrillEveryMinutes: 0,
+    },
     clock,
     silentLogger(),
   );
@@ -139,7 +147,15 @@ t.test('behaviours start with the store, or at once when it already runs, and st
   const capture = captureLog();
   const store = new SimStore(
     devices,
-    { seed: 1, faultEverySeconds: 0, faultDurationSeconds: 4, shoppersEverySeconds: 0, plateFaults: false, gateShoppersEverySeconds: 0, fireDrillEveryMinutes: 0 },
+    {
+      seed: 1,
+      faultEverySeconds: 0,
+      faultDurationSeconds: 4,
+      shoppersEverySeconds: 0,
+      plateFaults: false,
+      gateShoppersEverySeconds: 0,
+      fireDrillEveryMinutes: 0,
+    },
     new FakeClock(),
     capture.log,
   );
@@ -178,7 +194,15 @@ t.test('a fault turn passes when every device is already in trouble', (t) => {
   };
   const store = new SimStore(
     oneScanner,
-    { seed: 5, faultEverySeconds: 1, faultDurationSeconds: 60, shoppersEverySeconds: 0, plateFaults: false, gateShoppersEverySeconds: 0, fireDrillEveryMinutes: 0 },
+    {
+      seed: 5,
+      faultEverySeconds: 1,
+      faultDurationSeconds: 60,
+      shoppersEverySeconds: 0,
+      plateFaults: false,
+      gateShoppersEverySeconds: 0,
+      fireDrillEveryMinutes: 0,
+    },
     clock,
     silentLogger(),
   );

@@ -11,6 +11,9 @@ export interface GpioWrite {
 
 const invert = (level: Level): Level => (level === 1 ? 0 : 1);
 
+// Active-low is its own inverse: the same mapping takes wire to logical and back.
+const wireOf = (spec: GpioLineSpec, level: Level): Level => (spec.activeLow ? invert(level) : level);
+
 class SimGpioLine implements GpioLine {
   readonly name: string;
   readonly spec: GpioLineSpec;
@@ -22,13 +25,23 @@ class SimGpioLine implements GpioLine {
   readonly #listeners = new Set<(level: Level) => void>();
   readonly #clock: Clock;
   readonly #release: () => void;
+  /** Tells the chip about every write to an output. */
+  readonly #written: (name: string, level: Level) => void;
 
-  constructor(spec: GpioLineSpec, wire: Level, writes: GpioWrite[], clock: Clock, release: () => void) {
+  constructor(
+    spec: GpioLineSpec,
+    wire: Level,
+    writes: GpioWrite[],
+    clock: Clock,
+    release: () => void,
+    written: (name: string, level: Level) => void,
+  ) {
     this.name = spec.name;
     this.spec = spec;
     this.writes = writes;
     this.#clock = clock;
     this.#release = release;
+    this.#written = written;
     this.#wire = wire;
     if (spec.direction === 'out') this.#set(spec.safeLevel ?? 0);
     else this.#level = this.#logical(wire);
@@ -106,11 +119,11 @@ class SimGpioLine implements GpioLine {
     this.#level = level;
     this.#wire = this.#logical(level);
     this.writes.push({ at: this.#clock.now(), level });
+    this.#written(this.name, level);
   }
 
-  // Active-low is its own inverse: the same mapping takes wire to logical and back.
   #logical(level: Level): Level {
-    return this.spec.activeLow ? invert(level) : level;
+    return wireOf(this.spec, level);
   }
 
   #assertOpen(): void {
@@ -127,6 +140,9 @@ export class SimGpioChip implements GpioChip {
   /** The last line opened under each name, open or closed, so levels can be read after close. */
   readonly #last = new Map<string, SimGpioLine>();
   readonly #writes = new Map<string, GpioWrite[]>();
+  /** Logical levels set on inputs not opened yet: their polarity is known only once the gate opens them. */
+  readonly #pending = new Map<string, Level>();
+  readonly #outputListeners = new Set<(name: string, level: Level) => void>();
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -134,11 +150,23 @@ export class SimGpioChip implements GpioChip {
 
   open(spec: GpioLineSpec): GpioLine {
     if (this.#lines.has(spec.name)) throw new Error(`GPIO line "${spec.name}" is busy (already open)`);
+    const pending = this.#pending.get(spec.name);
+    this.#pending.delete(spec.name);
+    if (pending !== undefined && spec.direction === 'in') this.#wires.set(spec.name, wireOf(spec, pending));
     // An unwired input rests inactive: pulled up when active-low, pulled down otherwise.
-    const wire = this.#wires.get(spec.name) ?? (spec.activeLow ? 1 : 0);
+    const wire = this.#wires.get(spec.name) ?? wireOf(spec, 0);
     const writes = this.#writes.get(spec.name) ?? [];
     this.#writes.set(spec.name, writes);
-    const line = new SimGpioLine(spec, wire, writes, this.#clock, () => this.#lines.delete(spec.name));
+    const line = new SimGpioLine(
+      spec,
+      wire,
+      writes,
+      this.#clock,
+      () => this.#lines.delete(spec.name),
+      (name, level) => {
+        for (const listener of [...this.#outputListeners]) listener(name, level);
+      },
+    );
     this.#lines.set(spec.name, line);
     this.#last.set(spec.name, line);
     return line;
@@ -154,7 +182,34 @@ export class SimGpioChip implements GpioChip {
     const line = this.#lines.get(name);
     if (line?.spec.direction === 'out') throw new Error(`GPIO line "${name}" is an output; cannot drive it`);
     this.#wires.set(name, wire);
+    this.#pending.delete(name);
     line?.drive(wire);
+  }
+
+  /**
+   * Sets an input to a logical level (1 = active: beam broken, button pressed, alarm on) and puts on
+   * the wire what the line's polarity makes of it, as a person or a sensor would: whoever drives the
+   * line need not know how it is wired. The polarity is the open line's, else the one it had when last
+   * open; an input never opened keeps the level and puts it on the wire with the polarity it opens with
+   * (until then `wire` and `level` know nothing of it, and a later `drive` wins).
+   */
+  set(name: string, level: Level): void {
+    const line = this.#lines.get(name) ?? this.#last.get(name);
+    if (line?.spec.direction === 'out') throw new Error(`GPIO line "${name}" is an output; cannot set it`);
+    if (line) this.drive(name, wireOf(line.spec, level));
+    else {
+      this.#wires.delete(name);
+      this.#pending.set(name, level);
+    }
+  }
+
+  /**
+   * Hears every write to any output as it happens (logical level; safe levels on open and close, and
+   * a repeat of the level the line already has, included); returns the unsubscribe function.
+   */
+  onOutput(listener: (name: string, level: Level) => void): () => void {
+    this.#outputListeners.add(listener);
+    return () => this.#outputListeners.delete(listener);
   }
 
   /** The logical level of a line, the last one if it is closed; undefined if it was never opened. */
