@@ -110,8 +110,10 @@ t.test(
     const upstream = await cloud(dir);
     t.teardown(() => upstream.close());
     const config = storeConfig(dir, pty.hubPath, `ws://127.0.0.1:${upstream.port}/hub`);
-    // 1.5 kg of cans on plate 0 and water across plates 1-2; at 4 s a can is lifted and rings as it settles.
-    const liftAt = 4000;
+    // 1.5 kg of cans on plate 0 and water across plates 1-2; 2 s after the shelf is online (the daemon
+    // may take a while to start on a busy machine) a can is lifted and rings as it settles.
+    let liftAt = Number.POSITIVE_INFINITY;
+    const streamStarted = Date.now();
     const board = streamBoard(
       pty.devicePath,
       (ms) => {
@@ -134,6 +136,17 @@ t.test(
     const daemon = startDaemon(['run', '--config', config]);
     t.teardown(() => daemon.child.kill('SIGKILL'));
     const shelfEvents = () => upstream.events(hubId, 0, 10_000).filter((e) => e.kind.startsWith('shelf.'));
+    await until(
+      () =>
+        upstream
+          .events(hubId, 0, 10_000)
+          .some(
+            (e) => e.kind === 'device.status' && e.data.deviceId === 'shelf-1' && e.data.status === 'online',
+          ),
+      30_000,
+      `the shelf online (daemon said: ${daemon.output()})`,
+    );
+    liftAt = Date.now() - streamStarted + 2000;
     await until(() => shelfEvents().length > 0, 30_000, `a shelf event (daemon said: ${daemon.output()})`);
     // Let the rest of the stream go by: anything else would be a phantom.
     await new Promise((r) => setTimeout(r, 2500));
