@@ -7,7 +7,6 @@ import { z } from 'zod';
 import type { GateProfile } from '../drivers/gpio/gate-profile.js';
 import type { ScannerProfile } from '../drivers/scanner/serial-profile.js';
 import type { WeightProfile } from '../drivers/weight/profiles.js';
-import type { SimSigningKey } from '../sim/gate-credentials.js';
 import { Secret, tokenProblem } from '../system/secret.js';
 import { resolveProfiles, slowShelves } from './boards.js';
 import { resolveGateModels } from './gates.js';
@@ -24,7 +23,7 @@ export type HubConfig = Omit<Config, 'upstream'> & {
   /** The model of every serial scanner, by scanner id, from devices/. */
   scannerProfiles: Map<string, ScannerProfile>;
   /** The simulated cloud's private key for its shoppers' QR tokens, from `sim.qrSigningKeyFile`. */
-  simSigningKey?: SimSigningKey;
+  simSigningKey?: z.output<typeof simKey>;
   upstream: Config['upstream'] & { token: Secret };
 };
 
@@ -179,7 +178,7 @@ const simKey = z.object({
 });
 
 /** The simulated cloud's signing key: an Ed25519 private JWK whose public half the hub trusts. */
-function loadSimKey(path: string, config: Config, problems: string[]): SimSigningKey | undefined {
+function loadSimKey(path: string, config: Config, problems: string[]): z.output<typeof simKey> | undefined {
   const key = 'sim.qrSigningKeyFile';
   let raw: unknown;
   try {
