@@ -1,0 +1,151 @@
+// The gates joined to the store, on simulated chips: what the store and its commands do to real gate
+// machines, and what the gates leave behind when they stop or the hub crashes.
+
+import { join } from 'node:path';
+import t from 'tap';
+import { loadGateProfile } from '../../src/drivers/gpio/gate-profile.js';
+import { SimGpioChip } from '../../src/drivers/gpio/sim.js';
+import { devicesDir } from '../../src/drivers/profile-file.js';
+import type { Decision } from '../../src/machines/gate.js';
+import { GateRefusal, Gates } from '../../src/machines/gates.js';
+import type { DeviceStatusData } from '../../src/machines/status.js';
+import { createStoreActor, freshStore, type StoreMemory } from '../../src/machines/store.js';
+import { FakeClock } from '../../src/system/clock.js';
+import { silentLogger } from '../../src/system/log.js';
+import { Secret } from '../../src/system/secret.js';
+
+const profile = (name: string) => loadGateProfile(join(devicesDir, `${name}.yaml`));
+
+function storeWithGates(memory: StoreMemory = freshStore, fireAtStart = false) {
+  const clock = new FakeClock();
+  const store = createStoreActor(memory, clock);
+  store.start();
+  const denied: unknown[] = [];
+  const alarms: unknown[] = [];
+  const statuses: DeviceStatusData[] = [];
+  let decide: Decision = { allow: false, reason: 'nobody in this test' };
+  const gates = new Gates({
+    store,
+    authorise: async () => decide,
+    clock,
+    log: silentLogger(),
+    onDenied: (d) => denied.push(d),
+    onAlarm: (a) => alarms.push(a),
+  });
+  gates.reportStatus((s) => statuses.push(s));
+  const chips = new Map<string, SimGpioChip>();
+  const add = (id: string, role: 'entry' | 'exit', model: string) => {
+    const chip = new SimGpioChip(clock);
+    if (fireAtStart && id === 'door-in') chip.drive('fireAlarm', 1);
+    chips.set(id, chip);
+    gates.start({ id, role, driver: 'sim', profile: model }, profile(model), chip);
+  };
+  add('door-in', 'entry', 'gate-door');
+  add('turnstile-in', 'entry', 'gate-turnstile');
+  add('swing-out', 'exit', 'gate-swing');
+  const chip = (id: string) => chips.get(id) as SimGpioChip;
+  return { clock, store, gates, chip, denied, alarms, statuses, allow: (d: Decision) => (decide = d) };
+}
+
+const stateOf = (gates: Gates, id: string) => gates.report().find((g) => g.gateId === id)?.state;
+
+t.test('every gate reports online when it starts, from what its wires say', async (t) => {
+  const s = storeWithGates();
+  t.same(
+    s.statuses.map((x) => [x.deviceId, x.status]),
+    [
+      ['door-in', 'online'],
+      ['turnstile-in', 'online'],
+      ['swing-out', 'online'],
+    ],
+  );
+  t.same(
+    s.gates.report().map((g) => g.state),
+    ['locked', 'locked', 'free'],
+  );
+});
+
+t.test('a fire alarm already on when the hub starts opens every gate at once', async (t) => {
+  const s = storeWithGates(freshStore, true);
+  t.same(
+    s.gates.report().map((g) => g.state),
+    ['emergency', 'emergency', 'emergency'],
+  );
+  t.equal(s.chip('turnstile-in').level('unlock'), 1);
+});
+
+t.test('an emergency remembered across a restart opens the gates, and settles to its latch', async (t) => {
+  const s = storeWithGates({ ...freshStore, emergency: 'active' });
+  t.same(
+    s.gates.report().map((g) => g.state),
+    ['emergency', 'emergency', 'emergency'],
+  );
+  // The door's fire input reported "off" at start: nothing is burning now, a person may reset.
+  let reply: { ok: boolean } | undefined;
+  s.store.send({ type: 'emergency.reset', reply: (r) => (reply = r) });
+  t.equal(reply?.ok, true);
+  t.same(
+    s.gates.report().map((g) => g.state),
+    ['locked', 'locked', 'free'],
+  );
+});
+
+t.test(
+  'gate.unlock: an entry gate opens for a new trip, an exit for one person, and refusals say why',
+  async (t) => {
+    const s = storeWithGates();
+    let trips = 0;
+    const trip = () => `trip-${++trips}`;
+    t.same(s.gates.unlock('door-in', 2, trip), { direction: 'in', tripId: 'trip-1' });
+    t.equal(stateOf(s.gates, 'door-in'), 'open.waiting');
+    t.equal(s.chip('door-in').level('unlock'), 1);
+    t.throws(
+      () => s.gates.unlock('door-in', 1, trip),
+      new GateRefusal('gate_busy', 'door-in is open.waiting; try again once it is locked'),
+    );
+    t.throws(() => s.gates.unlock('nowhere', 1, trip), { code: 'unknown_gate' });
+    t.throws(
+      () => s.gates.unlock('swing-out', 1, trip),
+      { code: 'gate_busy' },
+      'a free exit is already open',
+    );
+    t.equal(trips, 1, 'no trip for a refused unlock');
+    s.store.send({ type: 'emergency.trigger', source: 'test' });
+    t.throws(() => s.gates.unlock('turnstile-in', 1, trip), { code: 'emergency' });
+  },
+);
+
+t.test(
+  'stop brings every output to its safe level: a fail-safe door released, a fail-secure turnstile locked',
+  async (t) => {
+    const s = storeWithGates();
+    s.gates.unlock('turnstile-in', 1, () => 'trip');
+    s.gates.stop();
+    t.equal(s.chip('door-in').level('unlock'), 1, 'maglock released');
+    t.equal(s.chip('turnstile-in').level('unlock'), 0, 'turnstile locked');
+    t.equal(s.chip('door-in').level('red'), 0, 'lights off');
+    t.same(s.gates.report(), [], 'nothing left running');
+  },
+);
+
+t.test('failSafe (a crash) writes the safe levels at once, even mid-opening', async (t) => {
+  const s = storeWithGates();
+  s.gates.unlock('turnstile-in', 1, () => 'trip');
+  t.equal(s.chip('turnstile-in').level('unlock'), 1);
+  s.gates.failSafe();
+  t.equal(s.chip('turnstile-in').level('unlock'), 0);
+  t.equal(s.chip('door-in').level('unlock'), 1);
+});
+
+t.test('refusals and alarms reach their listeners as event data', async (t) => {
+  const s = storeWithGates();
+  s.gates.scan('door-in', 'qr', {
+    credential: new (await import('../../src/system/secret.js')).Secret('x'),
+    at: 0,
+    problem: 'binary',
+  });
+  t.same(s.denied, [{ gateId: 'door-in', credentialKind: 'qr', reason: 'binary' }]);
+  s.chip('door-in').drive('tamper', 1);
+  s.clock.advance(100);
+  t.same(s.alarms, [{ gateId: 'door-in', alarm: 'tamper', state: 'raised' }]);
+});
