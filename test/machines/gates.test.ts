@@ -140,7 +140,7 @@ t.test('failSafe (a crash) writes the safe levels at once, even mid-opening', as
 t.test('refusals and alarms reach their listeners as event data', async (t) => {
   const s = storeWithGates();
   s.gates.scan('door-in', 'qr', {
-    credential: new (await import('../../src/system/secret.js')).Secret('x'),
+    credential: new Secret('x'),
     at: 0,
     problem: 'binary',
   });
