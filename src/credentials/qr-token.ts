@@ -66,7 +66,8 @@ export type TokenCheck = (GoodToken & { claim: () => boolean }) | TokenRefused;
 
 /** A JWS compact serialisation: three base64url parts, the payload not empty. */
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const MAX_JTI = 128;
+// 120 leaves room for the "qr:" prefix the trip's credentialRef adds within the catalogue's 128.
+const MAX_JTI = 120;
 
 const refuse = (reason: TokenRefusal, detail: string): TokenRefused => ({ ok: false, reason, detail });
 
@@ -150,7 +151,7 @@ export class QrTokenVerifier {
       allowedAud: s.audience,
       clockTimestamp: second * 1000,
       clockTolerance: s.clockSkewSeconds * 1000,
-      requiredClaims: ['exp', 'jti'],
+      requiredClaims: ['aud', 'exp', 'jti'],
       cache: false,
     }) as Verify;
     this.#verifiers.set(kid, { second, verify });
