@@ -16,6 +16,7 @@ import type { Level } from '../drivers/gpio/port.js';
 import type { Scan } from '../drivers/scanner/port.js';
 import type { EventData } from '../events/catalogue.js';
 import {
+  type Beam,
   type Direction,
   emptyLane,
   type LaneState,
@@ -49,6 +50,8 @@ export interface GateInput {
   profile: GateProfile;
   /** Drives one output by its profile name (logical level). Must not throw for a line the profile lacks. */
   write: (line: OutputLine, level: Level) => void;
+  /** The time now, ms: an opening's window is a deadline, not a timer restarted by each step. */
+  now: () => number;
 }
 
 export type GateEvent =
@@ -62,7 +65,7 @@ export type GateEvent =
 type InternalEvent =
   | { type: 'passage'; signal: PassageSignal }
   | { type: 'alarm.set'; alarm: GateAlarm; raised: boolean }
-  | { type: 'beam.stuck' }
+  | { type: 'beam.stuck'; beam: Beam }
   | { type: 'held.open' }
   | { type: 'pulse.end' }
   | { type: 'exit.request' };
@@ -89,8 +92,13 @@ export interface GateContext {
   profile: GateProfile;
   write: GateInput['write'];
   lane: LaneState;
+  now: () => number;
   inputs: Partial<Record<InputLine, Level>>;
   opening: Opening | undefined;
+  /** When the opening's window for its next person ends, ms. */
+  windowEndsAt: number;
+  /** Beams broken for longer than the profile's beamStuckMs. */
+  stuck: Beam[];
   /** The credential being decided. */
   pending: AuthoriseRequest | undefined;
   alarms: Partial<Record<GateAlarm, true>>;
@@ -179,7 +187,7 @@ export const gateMachine = setup({
   },
   delays: {
     authoriseTimeout: ({ context }) => context.profile.timing.authoriseTimeoutMs,
-    entryWindow: ({ context }) => context.profile.timing.entryWindowMs,
+    entryWindow: ({ context }) => Math.max(0, context.windowEndsAt - context.now()),
     passageTimeout: ({ context }) => context.profile.timing.passageTimeoutMs,
     relockDelay: ({ context }) => context.profile.timing.relockDelayMs,
     denyFeedback: ({ context }) => context.profile.timing.denyFeedbackMs,
@@ -223,13 +231,19 @@ export const gateMachine = setup({
       const gateId = context.gateId;
       if (line === 'beamOuter' || line === 'beamInner') {
         const stepped = stepLane(context.lane, line === 'beamOuter' ? 'outer' : 'inner', level === 1);
-        enqueue.assign({ lane: stepped.lane });
-        // One timer watches the lane: it runs while any beam is broken and restarts on every change.
-        enqueue(cancel('beam.stuck'));
-        if (stepped.lane.outer || stepped.lane.inner)
-          enqueue(raise({ type: 'beam.stuck' }, { delay: timing.beamStuckMs, id: 'beam.stuck' }));
-        if (context.alarms.input_fault) enqueue(raise(alarmSet('input_fault', false)));
         if (stepped.signal) enqueue(raise({ type: 'passage', signal: stepped.signal }));
+        enqueue.assign({ lane: stepped.lane });
+        // Each beam has its own timer, running while it is broken: people crossing the other beam
+        // neither hide a stuck one nor clear its fault.
+        const beam: Beam = line === 'beamOuter' ? 'outer' : 'inner';
+        enqueue(cancel(`stuck.${beam}`));
+        if (level === 1)
+          enqueue(raise({ type: 'beam.stuck', beam }, { delay: timing.beamStuckMs, id: `stuck.${beam}` }));
+        else if (context.stuck.includes(beam)) {
+          const stuck = context.stuck.filter((b) => b !== beam);
+          enqueue.assign({ stuck });
+          if (stuck.length === 0) enqueue(raise(alarmSet('input_fault', false)));
+        }
       } else if (line === 'position') {
         enqueue(cancel('held.open'));
         if (level === 1) enqueue(raise({ type: 'held.open' }, { delay: timing.heldOpenMs, id: 'held.open' }));
@@ -296,18 +310,19 @@ export const gateMachine = setup({
           ? { gateId: context.gateId, credentialKind: event.credentialKind, scan: event.scan }
           : context.pending,
     }),
-    allow: assign(({ context, event }) => {
-      const decision = (event as unknown as { output: Extract<Decision, { allow: true }> }).output;
-      return {
-        opening: { direction: 'in' as const, party: decision.partySize, passed: 0, tripId: decision.tripId },
-        counts: { ...context.counts, granted: context.counts.granted + 1 },
-      };
-    }),
-    refuse: enqueueActions(({ context, event, enqueue }) => {
-      const { reason, detail } = (event as unknown as { output: Extract<Decision, { allow: false }> }).output;
+    allow: assign(({ context }, decision: Extract<Decision, { allow: true }>) => ({
+      opening: { direction: 'in' as const, party: decision.partySize, passed: 0, tripId: decision.tripId },
+      counts: { ...context.counts, granted: context.counts.granted + 1 },
+    })),
+    refuse: enqueueActions(({ context, enqueue }, decision: Extract<Decision, { allow: false }>) => {
+      const { reason, detail } = decision;
       const denial = denied(context, context.pending?.credentialKind ?? 'qr', reason, detail);
       enqueue.emit(denial.emitted);
       enqueue.assign({ counts: denial.counts });
+    }),
+    /** The window for the opening's next person starts now. */
+    startWindow: assign({
+      windowEndsAt: ({ context }) => context.now() + context.profile.timing.entryWindowMs,
     }),
     grant: assign(({ context, event }) => {
       if (event.type !== 'grant') return {};
@@ -331,6 +346,9 @@ export const gateMachine = setup({
     role: input.role,
     profile: input.profile,
     write: input.write,
+    now: input.now,
+    windowEndsAt: 0,
+    stuck: [],
     lane: { ...emptyLane },
     inputs: {},
     opening: undefined,
@@ -342,7 +360,14 @@ export const gateMachine = setup({
   on: {
     input: { actions: 'readInput' },
     'alarm.set': { actions: { type: 'setAlarm', params: ({ event }) => event } },
-    'beam.stuck': { actions: { type: 'setAlarm', params: { alarm: 'input_fault', raised: true } } },
+    'beam.stuck': {
+      actions: [
+        assign({
+          stuck: ({ context, event }) => [...context.stuck.filter((b) => b !== event.beam), event.beam],
+        }),
+        { type: 'setAlarm', params: { alarm: 'input_fault', raised: true } },
+      ],
+    },
     'held.open': { actions: { type: 'setAlarm', params: { alarm: 'held_open', raised: true } } },
     'pulse.end': { actions: 'lock' },
     emergency: { guard: 'emergencyOn', target: '.emergency' },
@@ -366,13 +391,27 @@ export const gateMachine = setup({
       },
     },
     authorising: {
-      entry: { type: 'lights', params: { green: 1, red: 1 } },
+      // Locked while deciding, also when a scan arrives as the last party's gate relocks.
+      entry: [cancel('pulse'), { type: 'lights', params: { unlock: 0, green: 1, red: 1 } }],
       invoke: {
         src: 'authorise',
         input: ({ context }) => context.pending as AuthoriseRequest,
         onDone: [
-          { guard: ({ event }) => event.output.allow, target: 'open', actions: 'allow' },
-          { target: 'denying', actions: 'refuse' },
+          {
+            guard: ({ event }) => event.output.allow,
+            target: 'open',
+            actions: {
+              type: 'allow',
+              params: ({ event }) => event.output as Extract<Decision, { allow: true }>,
+            },
+          },
+          {
+            target: 'denying',
+            actions: {
+              type: 'refuse',
+              params: ({ event }) => event.output as Extract<Decision, { allow: false }>,
+            },
+          },
         ],
         onError: {
           target: 'denying',
@@ -409,7 +448,8 @@ export const gateMachine = setup({
     },
     open: {
       initial: 'waiting',
-      entry: { type: 'lights', params: { green: 1, red: 0 } },
+      // The opening starts: its first window, the lock opened (a turnstile's first pulse).
+      entry: ['startWindow', 'unlock', { type: 'lights', params: { green: 1, red: 0 } }],
       on: {
         scan: { actions: { type: 'denyScan', params: { reason: 'gate_busy' } } },
         passage: [
@@ -425,7 +465,6 @@ export const gateMachine = setup({
       },
       states: {
         waiting: {
-          entry: 'unlock',
           after: {
             entryWindow: [
               { guard: 'nobodyThrough', target: '#gate.relocking', actions: 'walkAway' },
@@ -437,7 +476,11 @@ export const gateMachine = setup({
           after: { passageTimeout: 'waiting' },
         },
         counted: {
-          always: [{ guard: 'partyThrough', target: '#gate.relocking' }, { target: 'waiting' }],
+          always: [
+            { guard: 'partyThrough', target: '#gate.relocking' },
+            // The next person: a new window, and on a turnstile a new pulse.
+            { target: 'waiting', actions: ['startWindow', 'unlock'] },
+          ],
         },
       },
     },
@@ -491,13 +534,13 @@ export const gateMachine = setup({
 export type GateActor = ReturnType<typeof createGateActor>;
 
 /** A gate's actor: time from `clock`, credentials decided by `authorise`. Not started. */
-export function createGateActor(input: GateInput, authorise: Authorise, clock: Clock) {
+export function createGateActor(input: Omit<GateInput, 'now'>, authorise: Authorise, clock: Clock) {
   const machine = gateMachine.provide({
     actors: {
       authorise: fromPromise<Decision, AuthoriseRequest>(({ input, signal }) => authorise(input, signal)),
     },
   });
-  return createActor(machine, { input, clock });
+  return createActor(machine, { input: { ...input, now: () => clock.now() }, clock });
 }
 
 /** The gate's state as diagnostics and `hub.status` show it: `locked`, `open.passing`, `emergency`… */

@@ -87,7 +87,7 @@ t.test('a lease that runs out is refused as a timeout, and the late answer is ig
   t.equal(gate.of('denied')[0]?.reason, 'timeout');
   t.ok(gate.asked[0]?.signal.aborted, 'the authoriser is told to commit nothing');
   await gate.answer(allow());
-  t.not(gate.state(), 'open.waiting', 'a late allow does not open the gate');
+  t.equal(gate.state(), 'denying', 'a late allow does not open the gate');
   t.notOk(gate.writes.some((w) => w.endsWith('unlock=1')));
 });
 
@@ -168,34 +168,92 @@ t.test('walk-away: nobody comes through within the window, the gate relocks and 
   t.equal(gate.outputs.unlock, 0);
 });
 
-t.test('someone who steps in and backs out is not a passage; the window starts again', async (t) => {
+t.test('someone who steps in and backs out is not a passage, and buys the party no more time', async (t) => {
   const gate = gateUnderTest();
   const timing = profile('gate-swing').timing;
   gate.scan('hesitant');
   await gate.answer(allow());
-  gate.clock.advance(timing.entryWindowMs - 100);
+  gate.clock.advance(1000);
   gate.input('beamOuter', 1);
   t.equal(gate.state(), 'open.passing');
   gate.clock.advance(500);
-  t.equal(gate.state(), 'open.passing', 'the window does not run out under someone in the lane');
   gate.input('beamInner', 1);
   gate.input('beamInner', 0);
   gate.input('beamOuter', 0);
   t.equal(gate.of('passage').length, 0, 'backed out');
   t.equal(gate.state(), 'open.waiting');
-  gate.clock.advance(timing.entryWindowMs - 1);
-  t.equal(gate.state(), 'open.waiting', 'a fresh window');
-  gate.walk('in');
-  t.equal(gate.of('passage').length, 1);
+  gate.clock.advance(timing.entryWindowMs - 1500 - 1);
+  t.equal(gate.state(), 'open.waiting', 'still within the window that began at the opening');
+  gate.clock.advance(1);
+  t.equal(gate.state(), 'relocking', 'and not a moment longer');
+  t.same(gate.of('walkAway').length, 1);
 });
 
-t.test('a passage that never finishes gives the lane back after the passage timeout', async (t) => {
-  const gate = gateUnderTest();
+t.test('stepping in and out again and again never holds a gate open', async (t) => {
+  const turnstile = profile('gate-turnstile');
+  const gate = gateUnderTest({ profile: turnstile });
+  gate.scan('fidgety');
+  await gate.answer(allow());
+  // 10 s of it, against a window of 8 s.
+  for (let i = 0; i < 25; i++) {
+    gate.input('beamOuter', 1);
+    gate.clock.advance(200);
+    gate.input('beamOuter', 0);
+    gate.clock.advance(200);
+  }
+  t.equal(gate.state(), 'locked', 'the window ran out regardless');
+  t.equal(gate.writes.filter((w) => w.endsWith('unlock=1')).length, 1, 'one pulse, not one per step');
+});
+
+t.test('a passage that never finishes gives the lane back; a window already over then relocks', async (t) => {
+  const gate = gateUnderTest({ profile: profile('gate-door') });
+  const timing = profile('gate-door').timing;
   gate.scan('slow-walker');
   await gate.answer(allow());
   gate.input('beamOuter', 1);
-  gate.clock.advance(profile('gate-swing').timing.passageTimeoutMs);
-  t.equal(gate.state(), 'open.waiting');
+  gate.clock.advance(timing.passageTimeoutMs - 1);
+  t.equal(gate.state(), 'open.passing', 'the window does not close on someone in the lane');
+  gate.clock.advance(1);
+  t.equal(gate.state(), 'relocking', "the door's window had ended meanwhile");
+});
+
+t.test("a scan while the last party's gate relocks locks it while deciding", async (t) => {
+  const gate = gateUnderTest({ profile: profile('gate-door') });
+  gate.scan('first');
+  await gate.answer(allow());
+  gate.walk('in');
+  t.equal(gate.state(), 'relocking');
+  t.equal(gate.outputs.unlock, 1, 'the door still held open for the relock delay');
+  gate.scan('next');
+  t.equal(gate.state(), 'authorising');
+  t.equal(gate.outputs.unlock, 0, 'locked: nobody walks in on amber');
+  await gate.answer({ allow: false, reason: 'expired' });
+  t.equal(gate.outputs.unlock, 0);
+});
+
+t.test('a stuck beam stays a fault while people cross the other one', async (t) => {
+  const gate = gateUnderTest();
+  const timing = profile('gate-swing').timing;
+  gate.input('beamInner', 1);
+  gate.clock.advance(timing.beamStuckMs);
+  t.same(
+    gate.of('alarm').map((a) => `${a.alarm} ${a.state}`),
+    ['input_fault raised'],
+  );
+  gate.input('beamOuter', 1);
+  gate.input('beamOuter', 0);
+  t.same(
+    gate.of('alarm').map((a) => `${a.alarm} ${a.state}`),
+    ['input_fault raised'],
+    'not cleared by the other beam',
+  );
+  gate.input('beamInner', 0);
+  t.same(gate.of('alarm').at(-1), {
+    type: 'alarm',
+    gateId: 'gate-in',
+    alarm: 'input_fault',
+    state: 'cleared',
+  });
 });
 
 t.test('someone through a locked gate is a forced_open passage, cleared after the buzzer', async (t) => {
