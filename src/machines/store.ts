@@ -95,8 +95,7 @@ export const storeMachine = setup({
     emitted: {} as StoreEmitted,
   },
   guards: {
-    restoredActive: ({ context }) => context.restoredEmergency === 'active',
-    restoredLatched: ({ context }) => context.restoredEmergency === 'latched',
+    restoredEmergency: ({ context }) => context.restoredEmergency !== 'normal',
     fireOn: ({ event }) => event.type === 'fire' && event.active,
     noFireInput: ({ context }) => context.fireInputs.length === 0,
   },
@@ -162,9 +161,10 @@ export const storeMachine = setup({
       let strangers = context.strangers;
       if (trip) trips = trips.map((t) => (t === trip ? { ...t, inside: t.inside - 1 } : t));
       else if (strangers > 0 && !trips.some((t) => t.inside > 0)) strangers -= 1;
-      // An empty store is the one certainty: whoever was believed inside has left.
+      // An empty store is the one certainty: whoever was believed inside has left. A trip whose
+      // party is still at the gate has not begun and stays.
       if (occupancy === 0) {
-        trips = [];
+        trips = trips.filter((t) => t.entered === 0);
         strangers = 0;
       } else trips = trips.filter((t) => t.inside > 0 || t.entered === 0);
       enqueue.assign({ occupancy, trips, strangers });
@@ -188,8 +188,11 @@ export const storeMachine = setup({
   id: 'store',
   type: 'parallel',
   context: ({ input }) => {
-    const { emergency: _emergency, ...memory } = input.memory;
-    return { ...memory, fireInputs: [], restoredEmergency: input.memory.emergency };
+    const { emergency: _emergency, trips, ...memory } = input.memory;
+    // A trip whose party had not come through when the hub stopped never will: the gate that was
+    // open for it comes back locked.
+    const begun = trips.filter((t) => t.entered > 0);
+    return { ...memory, trips: begun, fireInputs: [], restoredEmergency: input.memory.emergency };
   },
   on: {
     fire: { actions: 'noteFire' },
@@ -204,8 +207,9 @@ export const storeMachine = setup({
       states: {
         restoring: {
           always: [
-            { guard: 'restoredActive', target: 'active' },
-            { guard: 'restoredLatched', target: 'latched' },
+            // Latched, whatever it was: an input still on says so again as the gates start, and one
+            // that never reports (a gate that failed to start) cannot keep the latch from a reset.
+            { guard: 'restoredEmergency', target: 'latched' },
             { target: 'normal' },
           ],
         },
@@ -231,7 +235,7 @@ export const storeMachine = setup({
         },
         latched: {
           on: {
-            fire: { guard: 'fireOn', target: 'active', actions: 'noteFire' },
+            fire: { guard: 'fireOn', target: 'active', actions: ['noteFire', 'declare'] },
             'emergency.reset': { guard: 'noFireInput', target: 'normal', actions: 'clear' },
           },
         },
