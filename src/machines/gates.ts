@@ -3,7 +3,7 @@
 // back to every gate. A fire-alarm edge reaches every gate's unlock write in one synchronous pass.
 import type { GateConfig } from '../config/schema.js';
 import type { GateProfile } from '../drivers/gpio/gate-profile.js';
-import type { GpioChip } from '../drivers/gpio/port.js';
+import type { GpioChip, Level } from '../drivers/gpio/port.js';
 import type { Scan } from '../drivers/scanner/port.js';
 import type { EventData } from '../events/catalogue.js';
 import type { Clock } from '../system/clock.js';
@@ -15,6 +15,7 @@ import {
   type GateActor,
   type GateEmitted,
   gateStateOf,
+  type InputLine,
 } from './gate.js';
 import { openGateLines } from './gate-lines.js';
 import type { DeviceStatusData } from './status.js';
@@ -67,25 +68,35 @@ export class Gates {
     this.#report = report;
   }
 
-  /** Opens the gate's lines on `chip` and starts its machine from what the wires say now. */
+  /**
+   * Opens the gate's lines on `chip` and starts its machine from what the wires say now. The fire
+   * input goes to the store straight from its line, so a gate whose machine has failed still raises
+   * the emergency for every other gate.
+   */
   start(config: GateConfig, profile: GateProfile, chip: GpioChip): void {
+    const gateId = config.id;
     const lines = openGateLines(chip, profile);
+    const { store, authorise, clock } = this.#opts;
     const actor = createGateActor(
-      { gateId: config.id, role: config.role, profile, write: lines.write },
-      this.#opts.authorise,
-      this.#opts.clock,
+      { gateId, role: config.role, profile, write: lines.write },
+      (request, signal) =>
+        authorise(request, signal).catch((err: unknown) => {
+          // The scan itself stays out of the log: it may be someone's entry token.
+          this.#log.error({ err, gateId, credentialKind: request.credentialKind }, 'could not decide a scan');
+          throw err;
+        }),
+      clock,
     );
-    for (const type of ['passage', 'denied', 'alarm', 'fire', 'walkAway'] as const)
+    for (const type of ['passage', 'denied', 'alarm', 'walkAway'] as const)
       actor.on(type, (e) => this.#onGate(e as GateEmitted));
+    const gate: RunningGate = { config, profile, chip, actor, stopWatching: () => {} };
+    this.#gates.set(gateId, gate);
     actor.subscribe({
       error: (err) => {
-        this.#log.error(
-          { err, gateId: config.id },
-          'gate machine failed; its outputs fall to their safe state',
-        );
-        this.#failSafe(this.#gates.get(config.id));
+        this.#log.error({ err, gateId }, 'gate machine failed; its outputs fall to their safe state');
+        this.#failSafe(gate);
         this.#report({
-          deviceId: config.id,
+          deviceId: gateId,
           deviceKind: 'gate',
           status: 'offline',
           reason: 'internal error; outputs in their safe state; see the hub log',
@@ -93,19 +104,17 @@ export class Gates {
       },
     });
     actor.start();
-    const send = (line: Parameters<Parameters<typeof lines.watch>[0]>[0], level: 0 | 1) =>
-      actor.send({ type: 'input', line, level });
-    const stopWatching = lines.watch(send);
-    this.#gates.set(config.id, { config, profile, chip, actor, stopWatching });
-    if (inEmergency(this.#opts.store.getSnapshot())) actor.send({ type: 'emergency', active: true });
-    // Inputs already active (a beam broken, the fire alarm on) count from the start; the fire input
-    // is reported even when off, so an emergency remembered across a restart can settle to its latch.
-    const levels = lines.levels();
-    for (const { line, level } of levels) if (level === 1) send(line, level);
-    const fireOn = levels.some((l) => l.line === 'fireAlarm' && l.level === 1);
-    if (profile.inputs.fireAlarm && !fireOn)
-      this.#opts.store.send({ type: 'fire', gateId: config.id, active: false });
-    this.#report({ deviceId: config.id, deviceKind: 'gate', status: 'online', reason: 'ready' });
+    const send = (line: InputLine, level: Level) => {
+      if (line === 'fireAlarm') store.send({ type: 'fire', gateId, active: level === 1 });
+      if (actor.getSnapshot().status === 'active') actor.send({ type: 'input', line, level });
+    };
+    gate.stopWatching = lines.watch(send);
+    if (inEmergency(store.getSnapshot())) actor.send({ type: 'emergency', active: true });
+    // Inputs already active (a beam broken, the fire alarm on) count from the start; a fire input
+    // that is off is reported too, so the store knows the alarm is over.
+    for (const { line, level } of lines.levels()) if (level === 1 || line === 'fireAlarm') send(line, level);
+    if (actor.getSnapshot().status !== 'active') return;
+    this.#report({ deviceId: gateId, deviceKind: 'gate', status: 'online', reason: 'ready' });
   }
 
   /** A scanner standing at `gateId` read something. */
@@ -127,6 +136,7 @@ export class Gates {
     const state = gateStateOf(gate.actor.getSnapshot());
     if (state === 'emergency')
       throw new GateRefusal('emergency', `${gateId} is already open for the emergency`);
+    if (state === 'free') throw new GateRefusal('gate_busy', `${gateId} is a free exit: it is open already`);
     if (state !== 'locked' && state !== 'denying')
       throw new GateRefusal('gate_busy', `${gateId} is ${state}; try again once it is locked`);
     if (gate.config.role === 'exit') {
@@ -175,9 +185,7 @@ export class Gates {
   #failSafe(gate: RunningGate | undefined): void {
     if (!gate) return;
     try {
-      const chip = gate.chip as GpioChip & { failSafe?: () => void };
-      if (chip.failSafe) chip.failSafe();
-      else chip.close();
+      gate.chip.failSafe();
     } catch (err) {
       this.#log.error({ err, gateId: gate.config.id }, 'could not bring a gate to its safe state');
     }
@@ -197,9 +205,6 @@ export class Gates {
           direction: e.direction,
           ...(e.tripId ? { tripId: e.tripId } : {}),
         });
-        return;
-      case 'fire':
-        store.send({ type: 'fire', gateId: e.gateId, active: e.active });
         return;
       case 'walkAway':
         if (e.tripId) store.send({ type: 'walkAway', tripId: e.tripId });

@@ -78,29 +78,36 @@ t.test('outputs start at their safe level whatever its polarity', async (t) => {
   }
 });
 
-t.test('closing the chip writes every safe level, then releases every line', async (t) => {
-  const board = fakeBoard();
-  const chip = await openChip(t, board);
-  const unlock = chip.open({ name: 'unlock', direction: 'out', activeLow: true });
-  const green = chip.open({ name: 'green', direction: 'out', safeLevel: 1 });
-  const beam = chip.open({ name: 'beamOuter', direction: 'in' });
-  beam.watch(() => {});
-  unlock.write(1);
-  green.write(0);
-  chip.close();
-  t.equal(board.gpio(529).wire, 1, 'the active-low relay released (logical 0, wire high)');
-  t.same(board.gpio(539).wires, [1, 1, 0, 1], 'the green lamp back on, its safe level');
-  for (const gpio of board.gpios.values()) t.notOk(gpio.exported, `gpio${gpio.number} unexported`);
-  t.same(board.gpio(517).watchers, [], 'no watcher left');
-  t.throws(() => unlock.write(1), /GPIO line "unlock" is closed/);
-  t.throws(() => beam.read(), /closed/);
-  t.throws(() => beam.watch(() => {}), /closed/);
-  chip.close();
-  chip.failSafe();
-  t.same(board.gpio(539).wires, [1, 1, 0, 1], 'nothing is written after the lines are released');
-  const again = chip.open({ name: 'unlock', direction: 'out', activeLow: true });
-  t.equal(again.read(), 0, 'a released line can be opened again');
-});
+t.test(
+  'closing the chip writes every safe level, releases every line, and leaves the outputs driven',
+  async (t) => {
+    const board = fakeBoard();
+    const chip = await openChip(t, board);
+    const unlock = chip.open({ name: 'unlock', direction: 'out', activeLow: true });
+    const green = chip.open({ name: 'green', direction: 'out', safeLevel: 1 });
+    const beam = chip.open({ name: 'beamOuter', direction: 'in' });
+    beam.watch(() => {});
+    unlock.write(1);
+    green.write(0);
+    chip.close();
+    t.equal(board.gpio(529).wire, 1, 'the active-low relay released (logical 0, wire high)');
+    t.same(board.gpio(539).wires, [1, 1, 0, 1], 'the green lamp back on, its safe level');
+    t.notOk(board.gpio(517).exported, 'the input unexported');
+    t.ok(
+      board.gpio(529).exported && board.gpio(539).exported,
+      'the outputs still exported: the relay holds its safe level',
+    );
+    t.same(board.gpio(517).watchers, [], 'no watcher left');
+    t.throws(() => unlock.write(1), /GPIO line "unlock" is closed/);
+    t.throws(() => beam.read(), /closed/);
+    t.throws(() => beam.watch(() => {}), /closed/);
+    chip.close();
+    chip.failSafe();
+    t.same(board.gpio(539).wires, [1, 1, 0, 1], 'nothing is written after the lines are released');
+    const again = chip.open({ name: 'unlock', direction: 'out', activeLow: true });
+    t.equal(again.read(), 0, 'a released line can be opened again');
+  },
+);
 
 t.test('inputs watch both edges, with the debounce and polarity of the profile', async (t) => {
   const board = fakeBoard();
@@ -203,8 +210,8 @@ t.test('a line is opened once until it is closed', async (t) => {
   );
   unlock.close();
   unlock.close();
-  t.notOk(board.gpio(529).exported);
-  t.ok(chip.open({ name: 'unlock', direction: 'out' }));
+  t.ok(board.gpio(529).exported, 'a closed output stays exported, driving its level');
+  t.ok(chip.open({ name: 'unlock', direction: 'out' }), 'and can be opened again');
 });
 
 t.test('two gates mapped to the same wire are refused', async (t) => {
@@ -352,7 +359,7 @@ t.test('a chip close that cannot reach the safe level still releases everything,
     /closing the GPIO of gate "entry-1": GPIO line "unlock" .* may not be at its safe level: EIO.*; releasing GPIO line "beamOuter" .* failed: EBADF/,
   );
   t.equal(board.gpio(539).wire, 1);
-  t.notOk(board.gpio(529).exported || board.gpio(539).exported || board.gpio(517).exported);
+  t.notOk(board.gpio(517).exported, 'the input released despite the failure before it');
   t.doesNotThrow(() => chip.close(), 'nothing left to close');
 });
 

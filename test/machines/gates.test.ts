@@ -13,6 +13,7 @@ import { createStoreActor, freshStore, type StoreMemory } from '../../src/machin
 import { FakeClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
 import { Secret } from '../../src/system/secret.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 const profile = (name: string) => loadGateProfile(join(devicesDir, `${name}.yaml`));
 
@@ -148,4 +149,78 @@ t.test('refusals and alarms reach their listeners as event data', async (t) => {
   s.chip('door-in').drive('tamper', 1);
   s.clock.advance(100);
   t.same(s.alarms, [{ gateId: 'door-in', alarm: 'tamper', state: 'raised' }]);
+});
+
+/** A chip whose green lamp's driver fails: the gate machine errors on its first write to it. */
+function brokenLampChip(clock: FakeClock) {
+  const chip = new SimGpioChip(clock);
+  const open = chip.open.bind(chip);
+  chip.open = (spec) => {
+    const line = open(spec);
+    if (spec.name === 'green')
+      line.write = () => {
+        throw new Error('EIO: i/o error, write');
+      };
+    return line;
+  };
+  return chip;
+}
+
+t.test('a gate whose machine fails at start is reported offline and left safe, not online', async (t) => {
+  const s = storeWithGates();
+  const chip = brokenLampChip(s.clock);
+  s.gates.start(
+    { id: 'broken', role: 'entry', driver: 'sim', profile: 'gate-door' },
+    profile('gate-door'),
+    chip,
+  );
+  t.same(
+    s.statuses.filter((x) => x.deviceId === 'broken').map((x) => x.status),
+    ['offline'],
+    'never online',
+  );
+  t.equal(chip.level('unlock'), 1, "the door's outputs at their safe level (fail-safe: released)");
+});
+
+t.test("a broken gate's fire input still raises the emergency for every other gate", async (t) => {
+  const s = storeWithGates();
+  const chip = brokenLampChip(s.clock);
+  s.gates.start(
+    { id: 'broken', role: 'entry', driver: 'sim', profile: 'gate-door' },
+    profile('gate-door'),
+    chip,
+  );
+  chip.drive('fireAlarm', 1);
+  s.clock.advance(100);
+  t.equal(stateOf(s.gates, 'turnstile-in'), 'emergency');
+  t.equal(s.chip('turnstile-in').level('unlock'), 1);
+});
+
+t.test('an authoriser that throws is logged without the scan, and the gate refuses', async (t) => {
+  const clock = new FakeClock();
+  const store = createStoreActor(freshStore, clock);
+  store.start();
+  const capture = captureLog();
+  const denied: unknown[] = [];
+  const gates = new Gates({
+    store,
+    authorise: async () => {
+      throw new Error('disk I/O error');
+    },
+    clock,
+    log: capture.log,
+    onDenied: (d) => denied.push(d),
+    onAlarm: () => {},
+  });
+  gates.start(
+    { id: 'g', role: 'entry', driver: 'sim', profile: 'gate-swing' },
+    profile('gate-swing'),
+    new SimGpioChip(clock),
+  );
+  gates.scan('g', 'qr', { credential: new Secret('eyJ.secret-token.sig'), at: 0 });
+  await new Promise((r) => setImmediate(r));
+  t.same(denied, [{ gateId: 'g', credentialKind: 'qr', reason: 'internal_error' }]);
+  t.match(capture.text(), /could not decide a scan/);
+  t.match(capture.text(), /disk I\/O error/);
+  t.notMatch(capture.text(), /secret-token/);
 });

@@ -290,12 +290,27 @@ class OnoffLine implements GpioLine {
     };
   }
 
+  /**
+   * Releases the line. An input is unexported; an output stays exported, so the kernel keeps driving
+   * the level last written (its safe level, when the chip closes): unexporting hands the pin back to
+   * its default, an input on most boards, and a relay would drop until the next owner drives it.
+   */
   close(): void {
+    this.#letGo(this.#spec.direction === 'in');
+  }
+
+  /** Gives the line up after a failed open: unexported, whatever its direction. */
+  abandon(): void {
+    this.#letGo(true);
+  }
+
+  #letGo(unexport: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
     try {
-      this.#gpio.unexport();
+      if (unexport) this.#gpio.unexport();
+      else this.#gpio.unwatch();
     } catch (err) {
       throw new Error(`releasing ${this.where} failed: ${(err as Error).message}`, { cause: err });
     } finally {
@@ -323,7 +338,7 @@ class OnoffLine implements GpioLine {
 
 function closeQuietly(line: OnoffLine): void {
   try {
-    line.close();
+    line.abandon();
   } catch {
     // The open already failed with the reason that matters; a failed unexport would only hide it.
   }

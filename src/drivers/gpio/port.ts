@@ -26,6 +26,11 @@ export interface GpioLine {
 
 export interface GpioChip {
   open(spec: GpioLineSpec): GpioLine;
-  /** Writes every output's safe level, then releases all lines. */
+  /** Writes every output's safe level, then releases all lines; outputs stay at that level. */
   close(): void;
+  /**
+   * Writes every output's safe level now, synchronously, and leaves the lines open (a crash handler,
+   * a gate whose machine failed). Never throws.
+   */
+  failSafe(): void;
 }

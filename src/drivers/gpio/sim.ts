@@ -172,8 +172,12 @@ export class SimGpioChip implements GpioChip {
     return line;
   }
 
-  close(): void {
+  failSafe(): void {
     for (const line of this.#lines.values()) line.fallSafe();
+  }
+
+  close(): void {
+    this.failSafe();
     for (const line of [...this.#lines.values()]) line.close();
   }
 
