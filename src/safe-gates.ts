@@ -3,7 +3,7 @@
 // (ExecStopPost), so a gate is safe while the hub is down even after a SIGKILL or an out-of-memory kill,
 // which no handler inside the daemon can catch: sysfs GPIO keeps the last level a process wrote.
 import { parseArgs } from 'node:util';
-import { ConfigError, type HubConfig, loadConfig } from './config/load.js';
+import { loadGatesOnly } from './config/gates.js';
 import { type OnoffChipOptions, openOnoffChip } from './drivers/gpio/onoff.js';
 import type { OutputLine } from './machines/gate.js';
 import { safeLevelOf } from './machines/gate-lines.js';
@@ -12,23 +12,25 @@ const usage = `Usage: store-gateway safe-gates [--config FILE]
 
 Writes the safe level of every output of every gate on real GPIO (driver "onoff"), as its profile
 says (fail-safe: unlocked; fail-secure: locked; lights and buzzer off), and exits. FILE defaults to
-$STORE_GATEWAY_CONFIG. Needs no upstream token. Exit 0 when every gate is safe, 1 otherwise.`;
+$STORE_GATEWAY_CONFIG. Reads only the gates of FILE, so nothing else wrong with it keeps a gate from
+its safe state, and needs no upstream token. Exit 0 when every gate is safe, 1 otherwise.`;
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
 /** The hardware side of the command; tests give a fake onoff and a fake sysfs. */
 export type ChipAccess = Pick<OnoffChipOptions, 'loadOnoff' | 'root'>;
 
-/** Brings each onoff gate of `config` to its safe state; one line per gate; resolves true if all are safe. */
-export async function safeGates(config: HubConfig, io: Out, access: ChipAccess = {}): Promise<boolean> {
+/** A gate as safe-gates needs it: its configuration and its model, only the wired lines on real GPIO. */
+export type GateToSecure = ReturnType<typeof loadGatesOnly>['gates'][number];
+
+/** Brings each onoff gate to its safe state, each on its own; one line per gate; resolves true if all are safe. */
+export async function safeGates(gates: GateToSecure[], io: Out, access: ChipAccess = {}): Promise<boolean> {
   let safe = true;
-  for (const gate of config.devices.gates) {
+  for (const { config: gate, profile } of gates) {
     if (gate.driver !== 'onoff') {
       io.out(`${gate.id}: simulated; nothing to do`);
       continue;
     }
-    const profile = config.gateProfiles.get(gate.id);
-    if (!profile) continue;
     try {
       const chip = await openOnoffChip({ lines: gate.lines ?? {}, gateId: gate.id, ...gate.gpio, ...access });
       const levels = (Object.keys(profile.outputs) as OutputLine[]).map((name) => {
@@ -37,7 +39,8 @@ export async function safeGates(config: HubConfig, io: Out, access: ChipAccess =
         chip.open({ name, direction: 'out', activeLow: profile.outputs[name]?.activeLow, safeLevel: level });
         return `${name}=${level}`;
       });
-      chip.failSafe();
+      // Closing writes the safe levels once more and leaves the outputs exported, driven.
+      chip.close();
       io.out(`${gate.id}: safe (${profile.failMode}): ${levels.join(' ')}`);
     } catch (err) {
       safe = false;
@@ -72,13 +75,8 @@ export async function runSafeGatesCommand(
     io.err(`store-gateway: safe-gates needs --config FILE or STORE_GATEWAY_CONFIG\n\n${usage}`);
     return 2;
   }
-  let config: HubConfig;
-  try {
-    config = loadConfig(file, env, { token: false });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const problem of err.problems) io.err(`${file}: ${problem}`);
-    return 2;
-  }
-  return (await safeGates(config, io, access)) ? 0 : 1;
+  const { gates, problems } = loadGatesOnly(file);
+  for (const problem of problems) io.err(`${file}: NOT SAFE: ${problem}`);
+  const safe = await safeGates(gates, io, access);
+  return safe && problems.length === 0 ? 0 : 1;
 }

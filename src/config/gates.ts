@@ -1,9 +1,12 @@
 // The configured gates and scanners checked against their models in devices/, so that `check-config`
 // catches a missing line or a cloud timeout longer than a gate's patience before the hub touches GPIO.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { type GateProfile, loadGateProfile } from '../drivers/gpio/gate-profile.js';
 import { profilePath } from '../drivers/profile-file.js';
 import { loadScannerProfile, type ScannerProfile } from '../drivers/scanner/serial-profile.js';
-import type { Config } from './schema.js';
+import { type Config, type GateConfig, gateSchema } from './schema.js';
 
 /** The serial scanner model used when a scanner names none. */
 export const defaultScannerProfile = 'qr-usb-cdc';
@@ -57,4 +60,44 @@ function onlyWired(profile: GateProfile, lines: Partial<Record<string, number>>)
   const keep = <T extends object>(group: T): T =>
     Object.fromEntries(Object.entries(group).filter(([name]) => lines[name] !== undefined)) as T;
   return { ...profile, outputs: keep(profile.outputs), inputs: keep(profile.inputs) };
+}
+
+/**
+ * Only the gates of a configuration file, each with its model, for `safe-gates`: whatever else is
+ * wrong with the file (a catalogue, a token, a sim key) must not keep a gate from its safe state.
+ * A gate that cannot be read is a problem of its own; the others are still returned.
+ */
+export function loadGatesOnly(file: string): {
+  gates: Array<{ config: GateConfig; profile: GateProfile }>;
+  problems: string[];
+} {
+  const problems: string[] = [];
+  const path = resolve(file);
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(path, 'utf8'), { prettyErrors: false });
+  } catch (err) {
+    return { gates: [], problems: [`${file}: ${(err as Error).message.split('\n')[0]}`] };
+  }
+  const listed = (raw as { devices?: { gates?: unknown } } | null)?.devices?.gates;
+  const gates: Array<{ config: GateConfig; profile: GateProfile }> = [];
+  (Array.isArray(listed) ? listed : []).forEach((entry: unknown, i) => {
+    const key = `devices.gates[${i}]`;
+    const parsed = gateSchema.safeParse(entry);
+    if (!parsed.success) {
+      problems.push(`${key}: ${parsed.error.issues[0]?.message ?? 'not a gate'}`);
+      return;
+    }
+    try {
+      const profile = loadGateProfile(profilePath(parsed.data.profile, dirname(path)));
+      const config = parsed.data;
+      gates.push({
+        config,
+        profile: config.driver === 'onoff' ? onlyWired(profile, config.lines ?? {}) : profile,
+      });
+    } catch (err) {
+      problems.push(`${key}.profile: ${(err as Error).message.split('\n')[0]}`);
+    }
+  });
+  return { gates, problems };
 }

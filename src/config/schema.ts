@@ -95,7 +95,7 @@ const gateLine = z.enum([
   'tamper',
 ]);
 
-const gate = z.strictObject({
+export const gateSchema = z.strictObject({
   id,
   role: z.enum(['entry', 'exit']),
   driver: z.enum(['sim', 'onoff']).describe('GPIO adapter: sim (the simulated store) or onoff (sysfs GPIO)'),
@@ -153,7 +153,7 @@ const camera = z.strictObject({
 
 const devices = z.strictObject({
   buses: z.array(bus).default([]).describe('Serial ports with load-cell boards (RS-485 buses, scales)'),
-  gates: z.array(gate).default([]),
+  gates: z.array(gateSchema).default([]),
   scanners: z.array(scanner).default([]),
   shelves: z.array(shelf).default([]),
   cameras: z.array(camera).default([]),
@@ -360,7 +360,7 @@ export const configSchema = z
 export type ConfigInput = z.input<typeof configSchema>;
 /** The configuration after validation, defaults applied; `upstream.token` is resolved by the loader. */
 export type Config = z.output<typeof configSchema>;
-export type GateConfig = z.output<typeof gate>;
+export type GateConfig = z.output<typeof gateSchema>;
 export type ScannerConfig = z.output<typeof scanner>;
 export type GateLineName = z.output<typeof gateLine>;
 export type ShelfConfig = z.output<typeof shelf>;

@@ -1,9 +1,9 @@
 // `store-gateway safe-gates`, what systemd runs after the daemon stopped for any reason: every real
 // gate's outputs at their profile's safe levels, the lines left driven.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { loadConfig } from '../../src/config/load.js';
+import { loadGatesOnly } from '../../src/config/gates.js';
 import { main } from '../../src/main.js';
 import { runSafeGatesCommand, safeGates } from '../../src/safe-gates.js';
 import { fakeBoard, pi4Sysfs } from '../helpers/fake-onoff.js';
@@ -47,7 +47,7 @@ t.test(
     const { file, root } = hub(t);
     const board = fakeBoard();
     const o = io();
-    const safe = await safeGates(loadConfig(file, {}, { token: false }), o.io, {
+    const safe = await safeGates(loadGatesOnly(file).gates, o.io, {
       root,
       loadOnoff: async () => board.module,
     });
@@ -91,10 +91,46 @@ t.test('usage: --help, a missing config, a bad config', async (t) => {
   const none = io();
   t.equal(await main(['safe-gates'], {}, none.io), 2);
   t.match(none.err[0], /needs --config/);
-  const bad = io();
-  const file = join(t.testdir({ 'bad.yaml': 'hub: { id: h }\n' }), 'bad.yaml');
-  t.equal(await main(['safe-gates', '--config', file], {}, bad.io), 2);
-  t.match(bad.err.join('\n'), /hub.storeId/);
+  const missing = io();
+  t.equal(await main(['safe-gates', '--config', '/nowhere/store.yaml'], {}, missing.io), 1);
+  t.match(missing.err[0], /NOT SAFE: .*ENOENT/);
   const typo = io();
   t.equal(await main(['safe-gates', '--bogus'], {}, typo.io), 2);
+});
+
+t.test('the rest of the file being wrong does not keep the gates from their safe state', async (t) => {
+  const { file, root } = hub(t);
+  // A broken catalogue and no upstream token: the daemon would refuse this file; safe-gates must not.
+  writeFileSync(file, `${readFileSync(file, 'utf8')}catalogue: { file: nowhere.yaml }\n`);
+  const board = fakeBoard();
+  const o = io();
+  const code = await runSafeGatesCommand(['--config', file], {}, o.io, {
+    root,
+    loadOnoff: async () => board.module,
+  });
+  t.equal(code, 0);
+  t.equal(board.gpio(512 + 17).wire, 1, 'the door released');
+});
+
+t.test('one gate that cannot be read is NOT SAFE; the others are still made safe', async (t) => {
+  const dir = t.testdir({ sysfs: pi4Sysfs });
+  const file = join(dir, 'store.yaml');
+  writeFileSync(
+    file,
+    `devices:
+  gates:
+    - { id: broken, role: entry, driver: onoff, profile: no-such-model, lines: { unlock: 4, beamOuter: 5, beamInner: 6 } }
+    - { id: door, role: exit, driver: onoff, profile: gate-door, lines: { unlock: 17, beamOuter: 12, beamInner: 13 } }
+    - { id: typo, role: sideways }
+`,
+  );
+  const board = fakeBoard();
+  const o = io();
+  const code = await runSafeGatesCommand(['--config', file], {}, o.io, {
+    root: join(dir, 'sysfs'),
+    loadOnoff: async () => board.module,
+  });
+  t.equal(code, 1);
+  t.match(o.err, [/devices\.gates\[0\]\.profile: cannot read .*no-such-model/, /devices\.gates\[2\]: /]);
+  t.equal(board.gpio(512 + 17).wire, 1, 'the door released all the same');
 });
