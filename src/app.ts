@@ -97,6 +97,8 @@ export class App {
           ask: (params, timeoutMs) => this.uplink.request('entry.authorize', params, timeoutMs),
         },
         cloudTimeoutMs: config.credentials.cloudTimeoutMs,
+        maxPartySize: qr?.maxPartySize ?? 8,
+        log: log.child({ part: 'entry' }),
         palmSalt: palmSalt(config.dataDir),
         clock: systemClock,
       }),

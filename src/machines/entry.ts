@@ -8,6 +8,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { QrTokenVerifier } from '../credentials/qr-token.js';
 import type { Clock } from '../system/clock.js';
+import type { Logger } from '../system/log.js';
 import type { Authorise, Decision } from './gate.js';
 import { inEmergency, type StoreActor } from './store.js';
 
@@ -28,11 +29,15 @@ export interface EntryOptions {
   /** Keys the salted hash that stands for a palm in events; kept in the data directory. */
   palmSalt: Buffer;
   clock: Pick<Clock, 'now'>;
+  /** The largest party one credential may bring in (`credentials.qr.maxPartySize`). */
+  maxPartySize: number;
+  /** Hears of answers from the cloud that are not answers; never of a credential. */
+  log: Logger;
   newTripId?: () => string;
 }
 
 const cloudAnswer = z.union([
-  z.object({ allow: z.literal(true), partySize: z.number().int().min(1).optional() }),
+  z.object({ allow: z.literal(true), partySize: z.number().int().min(1).max(50).optional() }),
   z.object({ allow: z.literal(false), reason: z.string().optional() }),
 ]);
 
@@ -51,6 +56,16 @@ export function palmRef(handle: string, salt: Buffer): string {
 export function entryDesk(options: EntryOptions): Authorise {
   const { store, qr, cloud, clock } = options;
   const newTripId = options.newTripId ?? randomUUID;
+  let nonsense = 0;
+  /** The cloud answered, but not with an answer: counted, logged now and then, decided as if it were away. */
+  const notAnAnswer = (issue: string) => {
+    nonsense++;
+    if (nonsense === 1 || nonsense % 100 === 0)
+      options.log.warn(
+        { issue, count: nonsense },
+        'entry.authorize answered with something that is not an answer; deciding as if the cloud were away',
+      );
+  };
   const closedReason = (): string | undefined => {
     const snapshot = store.getSnapshot();
     if (inEmergency(snapshot)) return 'emergency';
@@ -81,10 +96,15 @@ export function entryDesk(options: EntryOptions): Authorise {
         (result) => cloudAnswer.safeParse(result),
         () => undefined,
       );
+      if (answer && !answer.success) notAnAnswer(answer.error.issues[0]?.message ?? 'invalid');
       if (answer?.success) {
         if (!answer.data.allow) return deny('cloud_denied', answer.data.reason?.slice(0, 200));
         const granted = answer.data.partySize;
-        partySize = credentialKind === 'palm' ? (granted ?? 1) : Math.min(partySize, granted ?? partySize);
+        // A palm's party is the cloud's to say, within the hub's limit; a token's never grows.
+        partySize =
+          credentialKind === 'palm'
+            ? Math.min(granted ?? 1, options.maxPartySize)
+            : Math.min(partySize, granted ?? partySize);
       } else if (credentialKind === 'palm') return deny('cloud_unreachable');
     } else if (credentialKind === 'palm') return deny('cloud_unreachable');
 

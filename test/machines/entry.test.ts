@@ -1,9 +1,14 @@
+import { join } from 'node:path';
 import t from 'tap';
+import { loadGateProfile } from '../../src/drivers/gpio/gate-profile.js';
+import { devicesDir } from '../../src/drivers/profile-file.js';
 import type { Scan } from '../../src/drivers/scanner/port.js';
 import { type EntryCloud, entryDesk, palmRef } from '../../src/machines/entry.js';
+import { createGateActor, gateStateOf } from '../../src/machines/gate.js';
 import { createStoreActor, freshStore, type StoreEmitted } from '../../src/machines/store.js';
 import { FakeClock } from '../../src/system/clock.js';
 import { Secret } from '../../src/system/secret.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { tokenMint, verifierFor } from '../helpers/qr-tokens.js';
 import type { TestContext } from '../helpers/tap-types.js';
 
@@ -17,6 +22,7 @@ async function deskUnderTest(t: TestContext, cloud: Partial<EntryCloud> = {}) {
   store.start();
   const { x, mint } = await tokenMint();
   const asked: Array<Record<string, unknown>> = [];
+  const capture = captureLog();
   let trip = 0;
   const authorise = entryDesk({
     store,
@@ -32,6 +38,8 @@ async function deskUnderTest(t: TestContext, cloud: Partial<EntryCloud> = {}) {
     cloudTimeoutMs: 1500,
     palmSalt: salt,
     clock,
+    maxPartySize: 8,
+    log: capture.log,
     newTripId: () => `trip-${++trip}`,
   });
   const scan = (code: string): Scan => ({ credential: new Secret(code), at: clock.now() });
@@ -40,7 +48,16 @@ async function deskUnderTest(t: TestContext, cloud: Partial<EntryCloud> = {}) {
     credentialKind: 'qr' | 'palm' = 'qr',
     signal = new AbortController().signal,
   ) => authorise({ gateId: 'gate-in', credentialKind, scan: scan(code) }, signal);
-  return { clock, store, events, mint: (claims = {}) => mint(clock.now(), claims), asked, decide };
+  return {
+    clock,
+    store,
+    events,
+    mint: (claims = {}) => mint(clock.now(), claims),
+    asked,
+    decide,
+    authorise,
+    logged: capture.text,
+  };
 }
 
 t.test(
@@ -190,6 +207,8 @@ t.test('without QR keys configured every QR code is refused', async (t) => {
     cloudTimeoutMs: 100,
     palmSalt: salt,
     clock,
+    maxPartySize: 8,
+    log: captureLog().log,
   });
   const decision = await authorise(
     { gateId: 'g', credentialKind: 'qr', scan: { credential: new Secret('x.y.z'), at: 0 } },
@@ -197,3 +216,69 @@ t.test('without QR keys configured every QR code is refused', async (t) => {
   );
   t.same(decision, { allow: false, reason: 'qr_not_configured' });
 });
+
+t.test(
+  'an answer that is not an answer is logged (without the credential) and decided as offline',
+  async (t) => {
+    const desk = await deskUnderTest(t, {
+      online: () => true,
+      ask: async () => ({ allow: true, partySize: 0 }),
+    });
+    t.equal((await desk.decide(await desk.mint())).allow, true, 'a verified token enters');
+    t.same(await desk.decide('palm-handle-3', 'palm'), { allow: false, reason: 'cloud_unreachable' });
+    t.match(desk.logged(), /not an answer/);
+    t.notMatch(desk.logged(), /palm-handle-3/);
+  },
+);
+
+t.test("a palm's party is the cloud's to say, within the hub's limit", async (t) => {
+  const answers: unknown[] = [
+    { allow: true, partySize: 30 },
+    { allow: true, partySize: 3 },
+  ];
+  const desk = await deskUnderTest(t, { online: () => true, ask: async () => answers.shift() });
+  t.same(await desk.decide('palm-a', 'palm'), { allow: true, partySize: 8, tripId: 'trip-1' }, 'capped at 8');
+  t.same(await desk.decide('palm-b', 'palm'), { allow: true, partySize: 3, tripId: 'trip-2' });
+});
+
+t.test(
+  'the gate gives up while the cloud thinks: the late allow starts no trip and the token stays good',
+  async (t) => {
+    let answer: (value: unknown) => void = () => {};
+    const desk = await deskUnderTest(t, {
+      online: () => true,
+      ask: () => new Promise((resolve) => (answer = resolve)),
+    });
+    const gate = createGateActor(
+      {
+        gateId: 'gate-in',
+        role: 'entry',
+        profile: loadGateProfile(join(devicesDir, 'gate-swing.yaml')),
+        write: () => {},
+      },
+      desk.authorise,
+      desk.clock,
+    );
+    const denied: string[] = [];
+    gate.on('denied', (e) => denied.push(e.reason));
+    gate.start();
+    const token = await desk.mint();
+    gate.send({
+      type: 'scan',
+      credentialKind: 'qr',
+      scan: { credential: new Secret(token), at: desk.clock.now() },
+    });
+    await new Promise((r) => setImmediate(r));
+    t.equal(desk.asked.length, 1, 'the cloud is being asked');
+    desk.clock.advance(4000);
+    t.same(denied, ['timeout'], "the gate's lease ran out");
+    answer({ allow: true });
+    await new Promise((r) => setImmediate(r));
+    t.same(desk.events, [], 'no trip started by the late answer');
+    t.equal(gateStateOf(gate.getSnapshot()), 'denying');
+    const again = desk.decide(token);
+    await new Promise((r) => setImmediate(r));
+    answer({ allow: true });
+    t.equal((await again).allow, true, 'the token was not used up');
+  },
+);
