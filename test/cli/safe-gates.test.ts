@@ -52,8 +52,9 @@ t.test(
       loadOnoff: async () => board.module,
     });
     t.equal(safe, true);
-    // Pi 4 on kernel 6.6: line 17 is sysfs 529. The door's relay is active-high, the turnstile's active-low.
-    t.equal(board.gpio(512 + 17).wire, 1, 'the maglock released (fail-safe)');
+    // Pi 4 on kernel 6.6: line 17 is sysfs 529. The door's unlock is active-low: its relay at rest
+    // drops the maglock. The turnstile's relay board pulls in on low.
+    t.equal(board.gpio(512 + 17).wire, 0, 'the maglock released (fail-safe): its relay at rest');
     t.equal(board.gpio(512 + 22).wire, 0, 'the red light off');
     t.equal(
       board.gpio(512 + 23).wire,
@@ -109,7 +110,7 @@ t.test('the rest of the file being wrong does not keep the gates from their safe
     loadOnoff: async () => board.module,
   });
   t.equal(code, 0);
-  t.equal(board.gpio(512 + 17).wire, 1, 'the door released');
+  t.equal(board.gpio(512 + 17).wire, 0, 'the door released');
 });
 
 t.test('one gate that cannot be read is NOT SAFE; the others are still made safe', async (t) => {
@@ -132,5 +133,5 @@ t.test('one gate that cannot be read is NOT SAFE; the others are still made safe
   });
   t.equal(code, 1);
   t.match(o.err, [/devices\.gates\[0\]\.profile: cannot read .*no-such-model/, /devices\.gates\[2\]: /]);
-  t.equal(board.gpio(512 + 17).wire, 1, 'the door released all the same');
+  t.equal(board.gpio(512 + 17).wire, 0, 'the door released all the same');
 });
