@@ -1,6 +1,7 @@
 // The one schema of a hub's configuration. TypeScript types and configs/store-gateway.schema.json both
 // come from here, so the file a technician edits and the code that reads it cannot drift apart.
 import { z } from 'zod';
+import { gateLineNames } from '../drivers/gpio/gate-profile.js';
 import { id } from './id.js';
 import { bus, checkShelves, product, shelf } from './shelves.js';
 
@@ -82,18 +83,7 @@ const outbox = z.strictObject({
     .describe('Group commit window: events emitted within it share one transaction and one fsync'),
 });
 
-const gateLine = z.enum([
-  'unlock',
-  'green',
-  'red',
-  'buzzer',
-  'beamOuter',
-  'beamInner',
-  'position',
-  'exitRequest',
-  'fireAlarm',
-  'tamper',
-]);
+const gateLine = z.enum(gateLineNames);
 
 export const gateSchema = z.strictObject({
   id,
@@ -280,7 +270,7 @@ export const configSchema = z
       })
       .default({ products: [] })
       .describe('The products on the shelves, with their unit weights'),
-    credentials: credentials.default({ cloudTimeoutMs: 1500 }).describe('How entry credentials are checked'),
+    credentials: credentials.prefault({}).describe('How entry credentials are checked'),
     sim: sim.optional().describe('The simulated store; required when any device uses driver "sim"'),
   })
   .superRefine((c, ctx) => {
@@ -362,7 +352,6 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type GateConfig = z.output<typeof gateSchema>;
 export type ScannerConfig = z.output<typeof scanner>;
-export type GateLineName = z.output<typeof gateLine>;
 export type ShelfConfig = z.output<typeof shelf>;
 export type BusConfig = z.output<typeof bus>;
 export type CameraConfig = z.output<typeof camera>;

@@ -26,7 +26,8 @@ import {
 import type { Clock } from '../system/clock.js';
 
 export type GateAlarm = EventData<'gate.alarm'>['alarm'];
-export type CredentialKind = 'qr' | 'palm';
+/** What a scanner reads: the catalogue's credential kinds but `command`, which no scanner produces. */
+export type CredentialKind = Exclude<EventData<'entry.denied'>['credentialKind'], 'command'>;
 export type OutputLine = keyof GateProfile['outputs'];
 export type InputLine = keyof GateProfile['inputs'];
 

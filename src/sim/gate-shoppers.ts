@@ -8,6 +8,7 @@
 // of it. Credentials never reach a log: a shopper is logged by number, a token by its jti at most.
 import type { GateProfile } from '../drivers/gpio/gate-profile.js';
 import type { SimScanner } from '../drivers/scanner/sim.js';
+import type { EventData } from '../events/catalogue.js';
 import type { Clock, TimerHandle } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
 import type { Random } from '../system/random.js';
@@ -21,7 +22,7 @@ import {
 } from './gate-credentials.js';
 import { type Crossing, GateLane, type LaneDevices } from './gate-lane.js';
 
-type CredentialKind = 'qr' | 'palm';
+type CredentialKind = Exclude<EventData<'entry.denied'>['credentialKind'], 'command'>;
 
 /** How shoppers behave; each a chance per arrival unless said otherwise. */
 export interface GateHabits {

@@ -58,14 +58,13 @@ export const gateProfileSchema = z.strictObject({
 export type GateProfile = z.output<typeof gateProfileSchema>;
 export type GateLineName = keyof GateProfile['outputs'] | keyof GateProfile['inputs'];
 
+/** Every line a gate model can have, outputs first: the names a configuration may wire. */
+export const gateLineNames = [
+  ...Object.keys(gateProfileSchema.shape.outputs.shape),
+  ...Object.keys(gateProfileSchema.shape.inputs.shape),
+] as [GateLineName, ...GateLineName[]];
+
 /** Reads and validates a gate profile; throws an Error whose message is one line per problem. */
 export function loadGateProfile(path: string): GateProfile {
   return loadProfileFile(path, gateProfileSchema);
-}
-
-/** Every line a gate of this model has, outputs first: the names a configuration must wire. */
-export function linesOf(profile: GateProfile): GateLineName[] {
-  const outputs = Object.keys(profile.outputs) as GateLineName[];
-  const inputs = Object.keys(profile.inputs) as GateLineName[];
-  return [...outputs, ...inputs];
 }
