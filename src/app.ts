@@ -12,8 +12,9 @@ import type { EventData, EventKind } from './events/catalogue.js';
 import { Devices } from './machines/devices.js';
 import { entryDesk } from './machines/entry.js';
 import { Gates } from './machines/gates.js';
-import { createStoreActor, memoryOf, type StoreActor, soleTrip } from './machines/store.js';
+import { createStoreActor, inEmergency, memoryOf, type StoreActor, soleTrip } from './machines/store.js';
 import { palmSalt, StoreMemoryFile } from './machines/store-memory.js';
+import { StoreModeKeeper } from './machines/store-mode.js';
 import { Outbox, OutboxError } from './outbox/outbox.js';
 import { systemClock } from './system/clock.js';
 import type { Logger } from './system/log.js';
@@ -40,6 +41,7 @@ export class App {
   readonly devices: Devices;
   readonly store: StoreActor;
   readonly gates: Gates;
+  readonly mode: StoreModeKeeper;
   readonly commands: CommandHandler;
   readonly #replayCache: SqliteReplayCache | undefined;
   readonly #log: Logger;
@@ -81,7 +83,17 @@ export class App {
     const memory = new StoreMemoryFile(config.dataDir, log.child({ part: 'store' }));
     this.store = createStoreActor(memory.load(), systemClock);
     this.store.on('event', (e) => this.emit(e.kind, e.data as never));
-    this.store.subscribe((snapshot) => memory.save(memoryOf(snapshot)));
+    this.store.subscribe((snapshot) => {
+      memory.save(memoryOf(snapshot));
+      this.mode.update();
+    });
+    this.mode = new StoreModeKeeper({
+      rules: config.store,
+      warmUpMs: config.store.warmUpSeconds * 1000,
+      clock: systemClock,
+      facts: () => this.#modeFacts(),
+      announce: (mode) => this.emit('store.mode', mode),
+    });
     const qr = config.credentials.qr;
     this.#replayCache = qr ? new SqliteReplayCache(join(config.dataDir, 'replay.db')) : undefined;
     this.gates = new Gates({
@@ -98,6 +110,7 @@ export class App {
         },
         cloudTimeoutMs: config.credentials.cloudTimeoutMs,
         maxPartySize: qr?.maxPartySize ?? 8,
+        closedByRules: () => this.mode.current.mode === 'closed',
         log: log.child({ part: 'entry' }),
         palmSalt: palmSalt(config.dataDir),
         clock: systemClock,
@@ -107,15 +120,23 @@ export class App {
       onDenied: (data) => this.emit('entry.denied', data),
       onAlarm: (data) => this.emit('gate.alarm', data),
     });
-    this.devices = new Devices(config, log, (data) => this.emit('device.status', data), {
-      gates: this.gates,
-      resetEmergency: () => void this.commands.handle('local', 'emergency.reset', {}),
-      onShelf: (report) => {
-        // A shelf event names the trip when exactly one is inside, and nobody without one.
-        const trip = soleTrip(this.store.getSnapshot().context);
-        this.emit(report.kind, { ...report.data, ...(trip ? { tripId: trip.tripId } : {}) } as never);
+    this.devices = new Devices(
+      config,
+      log,
+      (data) => {
+        this.emit('device.status', data);
+        this.mode.update();
       },
-    });
+      {
+        gates: this.gates,
+        resetEmergency: () => void this.commands.handle('local', 'emergency.reset', {}),
+        onShelf: (report) => {
+          // A shelf event names the trip when exactly one is inside, and nobody without one.
+          const trip = soleTrip(this.store.getSnapshot().context);
+          this.emit(report.kind, { ...report.data, ...(trip ? { tripId: trip.tripId } : {}) } as never);
+        },
+      },
+    );
     registerShelfCommands(this.commands, this.devices.shelves);
     registerGateCommands(this.commands, this.gates, this.store);
     this.commands.register(
@@ -144,8 +165,10 @@ export class App {
         name: 'store',
         start: () => {
           this.store.start();
+          this.mode.start();
         },
         stop: () => {
+          this.mode.stop();
           this.store.stop();
           memory.flush();
           this.#replayCache?.close();
@@ -212,6 +235,25 @@ export class App {
     });
   }
 
+  /** What the store's mode is computed from: the store machine, every device, every shelf's cameras. */
+  #modeFacts() {
+    const snapshot = this.store.getSnapshot();
+    const { gates, scanners, shelves, cameras } = this.#opts.config.devices;
+    const ids = [...gates, ...scanners, ...shelves, ...cameras].map((d) => d.id);
+    return {
+      set: snapshot.context.mode,
+      emergency: inEmergency(snapshot)
+        ? { source: snapshot.context.emergencySource ?? 'emergency' }
+        : undefined,
+      devices: new Map(ids.map((id) => [id, this.devices?.status(id)])),
+      shelves: shelves.map((s) => ({
+        shelfId: s.id,
+        cameras: s.cameras.length,
+        coverage: this.devices?.coverage(s.id) ?? 'none',
+      })),
+    };
+  }
+
   status() {
     return {
       uplink: {
@@ -224,7 +266,7 @@ export class App {
       outbox: { depth: this.outbox.depth, lastSeq: this.outbox.lastSeq },
       devices: this.devices.statuses(),
       shelves: this.devices.shelves.report(),
-      store: storeReport(this.store),
+      store: { ...storeReport(this.store), announced: this.mode.current },
       gates: this.gates.report(),
       emitFailures: this.stats.emitFailures,
     };

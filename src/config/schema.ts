@@ -185,6 +185,24 @@ const sim = z.strictObject({
     ),
 });
 
+const store = z.strictObject({
+  criticalDevices: z
+    .array(id)
+    .default([])
+    .describe('Devices whose loss closes the store (an entry gate, the scanner at it); ids from devices'),
+  closeWithoutCoverage: z
+    .boolean()
+    .default(true)
+    .describe('Close while a shelf that has cameras is seen by none of them (else only degraded)'),
+  warmUpSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(60)
+    .describe('After a start, device problems only degrade the store for this long while devices come up'),
+});
+
 const qrKey = z.strictObject({
   kid: z.string().min(1).max(64).describe("The key id the cloud puts in a token's header"),
   x: z
@@ -271,6 +289,11 @@ export const configSchema = z
       .default({ products: [] })
       .describe('The products on the shelves, with their unit weights'),
     credentials: credentials.prefault({}).describe('How entry credentials are checked'),
+    store: store
+      .prefault({})
+      .describe(
+        "How the store's mode follows its devices: open, degraded or closed (docs/protocol.md, store.mode)",
+      ),
     sim: sim.optional().describe('The simulated store; required when any device uses driver "sim"'),
   })
   .superRefine((c, ctx) => {
@@ -339,6 +362,14 @@ export const configSchema = z
             message: `no camera with id "${cam}" in devices.cameras`,
           });
       });
+    });
+    c.store.criticalDevices.forEach((deviceId, i) => {
+      if (!seen.has(deviceId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['store', 'criticalDevices', i],
+          message: `no device "${deviceId}" in devices`,
+        });
     });
     checkShelves(c, ctx);
     const usesSim = kinds.some((k) => c.devices[k].some((d) => d.driver === 'sim'));

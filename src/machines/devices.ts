@@ -151,6 +151,11 @@ export class Devices {
     return [...this.#statuses.values()];
   }
 
+  /** The last reported health of one device; undefined until it has reported. */
+  status(deviceId: string): DeviceStatusData | undefined {
+    return this.#statuses.get(deviceId);
+  }
+
   /**
    * Starts every device; one that cannot start is reported offline and the others start all the same.
    * Resolves once every gate's lines are open (real GPIO opens asynchronously).

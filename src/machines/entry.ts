@@ -33,6 +33,8 @@ export interface EntryOptions {
   maxPartySize: number;
   /** Hears of answers from the cloud that are not answers; never of a credential. */
   log: Logger;
+  /** Whether the store's rules close it now (a critical device down, a shelf unseen). */
+  closedByRules?: () => boolean;
   newTripId?: () => string;
 }
 
@@ -69,7 +71,7 @@ export function entryDesk(options: EntryOptions): Authorise {
   const closedReason = (): string | undefined => {
     const snapshot = store.getSnapshot();
     if (inEmergency(snapshot)) return 'emergency';
-    if (snapshot.context.mode === 'closed') return 'store_closed';
+    if (snapshot.context.mode === 'closed' || options.closedByRules?.()) return 'store_closed';
     return undefined;
   };
 

@@ -5,6 +5,7 @@
 //   emergency:  normal ─fire input or command─▶ active ─every fire input clear─▶ latched ─reset─▶ normal
 //               (a reset while an input is still on is refused; a new alarm while latched is active again)
 //   mode:       open | closed, set by the cloud or a technician; closed refuses entry, exits stay free
+//               (the mode announced, with the devices' part in it, is store-mode.ts's)
 //
 // Trips: an authorised credential starts one; each passage in of that trip is `shopper.entered`.
 // Occupancy is passages in minus passages out, never below zero. An exit names its trip only when
@@ -77,16 +78,6 @@ export function soleTrip(context: Pick<StoreContext, 'trips' | 'strangers'>): Tr
   return inside.length === 1 ? inside[0] : undefined;
 }
 
-/** The reasons of the store.mode event for this state. */
-function modeEvent(mode: StoreMode, emergency: boolean, source?: string): StoreEmitted {
-  if (emergency)
-    return event('store.mode', { mode: 'emergency', reasons: [source ?? 'emergency', 'every gate is open'] });
-  return event('store.mode', {
-    mode,
-    reasons: mode === 'closed' ? ['closed: entry refused, exits free'] : [],
-  });
-}
-
 export const storeMachine = setup({
   types: {
     input: {} as { memory: StoreMemory },
@@ -107,7 +98,7 @@ export const storeMachine = setup({
         return event.active ? [...others, event.gateId] : others;
       },
     }),
-    declare: enqueueActions(({ context, event: e, enqueue }) => {
+    declare: enqueueActions(({ event: e, enqueue }) => {
       const source =
         e.type === 'fire'
           ? `fire alarm input at ${e.gateId}`
@@ -116,13 +107,11 @@ export const storeMachine = setup({
             : 'emergency';
       enqueue.assign({ emergencySource: source });
       enqueue.emit(event('emergency', { state: 'active', source }));
-      enqueue.emit(modeEvent(context.mode, true, source));
     }),
     clear: enqueueActions(({ context, event: e, enqueue }) => {
       const { emergencySource: _source, ...rest } = context;
       enqueue.assign({ ...rest, emergencySource: undefined });
       enqueue.emit(event('emergency', { state: 'cleared' }));
-      enqueue.emit(modeEvent(context.mode, false));
       if (e.type === 'emergency.reset')
         e.reply({ ok: true, message: 'emergency reset; gates back to normal' });
     }),
@@ -181,7 +170,6 @@ export const storeMachine = setup({
       enqueue.assign({ mode: e.mode });
       // Closing is the end of the day's trips: nobody is counted inside a closed store.
       if (e.mode === 'closed') enqueue.assign({ trips: [], occupancy: 0, strangers: 0 });
-      enqueue.emit(modeEvent(e.mode, false));
     }),
   },
 }).createMachine({

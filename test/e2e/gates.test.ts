@@ -39,6 +39,7 @@ catalogue:
   products: [{ sku: cola, name: Cola 330 ml can, grams: 355, spreadGrams: 3 }]
 credentials:
   qr: { keys: [{ kid: ${KID}, x: ${x} }] }
+store: { criticalDevices: [qr-in], warmUpSeconds: 0 }
 sim: { seed: 5, faultEverySeconds: 0, shoppersEverySeconds: 0, gateShoppersEverySeconds: 0 }
 `,
   );
@@ -89,7 +90,7 @@ async function storeUnderTest(t: TestContext) {
   const kinds = (kind: string) => events().filter((e) => e.kind === kind);
   /** The scanner reads a code: its bytes then CR, as a USB-CDC scanner sends it. */
   const scan = (code: string) => writeFileSync(pty.devicePath, `${code}\r`);
-  return { app, sim, upstream, events, kinds, scan, mint };
+  return { app, sim, upstream, events, kinds, scan, mint, pty };
 }
 
 t.test('a shopper scans, walks in, takes a can and leaves: one trip, named on every event', async (t) => {
@@ -172,6 +173,11 @@ t.test('a fire alarm opens every gate at once; the reset waits for the alarm to 
   t.equal(reset.ok, true);
   await until(() => gateIn.level('unlock') === 0, 2000, 'the entry gate locked again');
   await until(() => store.kinds('emergency').length === 2, 5000, 'emergency cleared upstream');
+  await until(() => store.kinds('store.mode').at(-1)?.data.mode === 'open', 5000, 'the store open again');
+  t.ok(
+    store.kinds('store.mode').some((e) => e.data.mode === 'emergency'),
+    'the emergency was announced as the store mode too',
+  );
   t.same(
     store.kinds('audit.command').map((e) => [e.data.name, e.data.ok]),
     [
@@ -208,3 +214,21 @@ t.test(
     });
   },
 );
+
+t.test('the QR scanner, a critical device, unplugged closes the store; plugged back, it opens', async (t) => {
+  const store = await storeUnderTest(t);
+  await until(() => store.kinds('store.mode').at(-1)?.data.mode === 'open', 5000, 'the store open');
+  await store.pty.stop();
+  await until(() => store.kinds('store.mode').at(-1)?.data.mode === 'closed', 10_000, 'the store closed');
+  t.match(store.kinds('store.mode').at(-1)?.data.reasons, [/^critical device qr-in offline: /]);
+  store.sim.scanner('palm-in').present('palm-handle-77');
+  await until(() => store.kinds('entry.denied').length === 1, 5000, 'the palm refused');
+  t.same(store.kinds('entry.denied')[0]?.data, {
+    gateId: 'gate-in',
+    credentialKind: 'palm',
+    reason: 'store_closed',
+  });
+  t.notMatch(JSON.stringify(store.events()), /palm-handle-77/);
+  await store.pty.restart();
+  await until(() => store.kinds('store.mode').at(-1)?.data.mode === 'open', 20_000, 'the store open again');
+});

@@ -68,6 +68,7 @@ function hub(dataDir: string): HubConfig {
       ],
     },
     credentials: { cloudTimeoutMs: 1500 },
+    store: { criticalDevices: [], closeWithoutCoverage: true, warmUpSeconds: 60 },
     sim: {
       seed: 5,
       faultEverySeconds: 0,
