@@ -14,6 +14,7 @@ import { Uplink } from '../src/uplink/uplink.js';
 import { startUpstream } from '../src/upstream/server.js';
 import { measureDaemonShelves } from './daemon-shelves.js';
 import { measureGates } from './gates.js';
+import { measureHidDecoding } from './hid.js';
 import { explanationsPerSecond } from './items.js';
 import { measureSensingThroughput } from './sensing-throughput.js';
 import { measureDetectionLatency, measureOutboxLatency } from './shelf-latency.js';
@@ -216,8 +217,29 @@ async function gates(): Promise<void> {
   report(`${fire}, max of ${g.fire.n}`, g.fire.max, 'ms', '< 10', g.fire.max < 10);
 }
 
+/** USB HID scanner reports decoded per second, keyboard wedge and HID POS. */
+function hidDecoding(): void {
+  const h = measureHidDecoding();
+  const target = '>= 1,000,000';
+  report(
+    'HID keyboard reports decoded per second',
+    h.keyboardReportsPerSecond,
+    'reports/s',
+    target,
+    h.keyboardReportsPerSecond >= 1e6,
+  );
+  report(
+    'HID POS reports decoded per second',
+    h.posReportsPerSecond,
+    'reports/s',
+    target,
+    h.posReportsPerSecond >= 1e6,
+  );
+}
+
 try {
   await gates();
+  hidDecoding();
   await shelfRates();
   await shelfLatency();
   await outboxCommitRate();
