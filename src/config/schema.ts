@@ -122,7 +122,11 @@ const scanner = z.strictObject({
   id,
   kind: z.enum(['qr', 'palm']),
   gateId: id.describe('Gate this scanner stands at'),
-  driver: z.enum(['sim', 'serial']).describe('sim, or serial for a USB-CDC QR scanner (one line per code)'),
+  driver: z
+    .enum(['sim', 'serial', 'bridge'])
+    .describe(
+      'sim; serial for a USB-CDC QR scanner (one line per code); bridge for a palm scanner behind its vendor bridge',
+    ),
   path: z
     .string()
     .min(1)
@@ -134,6 +138,21 @@ const scanner = z.strictObject({
     .optional()
     .describe('serial: the scanner model in devices/ (default qr-usb-cdc)'),
   baudRate: z.number().int().min(300).max(4_000_000).optional().describe("serial: default the profile's"),
+  command: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe(
+      "bridge: the vendor bridge's program and arguments, run without a shell (docs/devices.md, Palm bridges)",
+    ),
+  env: z
+    .record(z.string(), z.string())
+    .refine(
+      (vars) => Object.keys(vars).every((name) => /^[A-Z_][A-Z0-9_]*$/.test(name)),
+      'environment variable names: capitals, digits and _',
+    )
+    .optional()
+    .describe("bridge: added to the bridge's environment (a licence file, a sensor's serial number)"),
 });
 
 const camera = z.strictObject({
@@ -332,8 +351,12 @@ export const configSchema = z
       if (s.driver === 'serial' && s.kind === 'palm')
         at(
           'driver',
-          'palm scanners connect through their vendor bridge, not a serial line; use driver "sim" for now',
+          'palm scanners connect through their vendor bridge: use driver "bridge" with its command',
         );
+      if (s.driver === 'bridge' && s.kind !== 'palm') at('driver', 'a bridge is for palm scanners');
+      if (s.driver === 'bridge' && !s.command) at('command', 'required for a bridge: the program to run');
+      if (s.driver !== 'bridge' && (s.command || s.env))
+        at(s.command ? 'command' : 'env', 'only for a bridge');
       if (s.driver !== 'serial' && (s.path || s.baudRate))
         at(s.path ? 'path' : 'baudRate', 'only for a serial scanner');
     });

@@ -1,9 +1,13 @@
 // Every configured device as a running actor: picks each device's driver (only the simulated store
 // so far), keeps its link or health machine going and reports each change of health. One device's
 // failure stays that device's: a throwing listener or actor is logged and marked offline.
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AnyActorRef } from 'xstate';
 import type { HubConfig } from '../config/load.js';
 import { openOnoffChip } from '../drivers/gpio/onoff.js';
+import { PalmBridge } from '../drivers/scanner/palm-bridge.js';
 import type { Scan } from '../drivers/scanner/port.js';
 import { SerialScanner } from '../drivers/scanner/serial.js';
 import { openSerialPort } from '../drivers/serial/serialport.js';
@@ -179,7 +183,12 @@ export class Devices {
     await this.#startGates(sim);
     for (const s of devices.scanners) {
       this.#startOne(s.id, 'scanner', () => {
-        const link = s.driver === 'sim' ? sim?.scanner(s.id) : this.#serialScanner(s);
+        const link =
+          s.driver === 'sim'
+            ? sim?.scanner(s.id)
+            : s.driver === 'bridge'
+              ? this.#palmBridge(s)
+              : this.#serialScanner(s);
         // The schema requires a sim section whenever a device uses it.
         if (!link) throw new Error('no simulated store');
         const gates = this.#gates;
@@ -235,6 +244,19 @@ export class Devices {
       baudRate: s.baudRate,
       clock: this.#clock,
       openSerial: this.#openSerial,
+      log: this.#log.child({ scannerId: s.id }),
+    });
+  }
+
+  #palmBridge(s: HubConfig['devices']['scanners'][number]): PalmBridge {
+    const [program, ...args] = s.command ?? [];
+    if (!program) throw new Error(`no bridge command for scanner "${s.id}"`);
+    return new PalmBridge({
+      id: s.id,
+      command: [program, ...args],
+      socketPath: palmSocketPath(this.#config.dataDir, s.id),
+      clock: this.#clock,
+      env: s.env,
       log: this.#log.child({ scannerId: s.id }),
     });
   }
@@ -315,6 +337,19 @@ export class Devices {
       this.#log.error({ err, deviceId: status.deviceId }, 'could not report a device status');
     }
   }
+}
+
+/**
+ * Where a palm bridge's socket lives: systemd's RuntimeDirectory when there is one, else a directory
+ * of this user's under the temporary directory. Not the data directory: a unix socket's path may
+ * have at most 107 bytes, and a data directory can be deep. The data directory's hash keeps two hubs
+ * on one machine (a test run, a demo) apart.
+ */
+export function palmSocketPath(dataDir: string, scannerId: string): string {
+  const runtime =
+    process.env.RUNTIME_DIRECTORY ?? join(tmpdir(), `store-gateway-${process.getuid?.() ?? 'user'}`);
+  const hub = createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
+  return join(runtime, `palm-${hub}-${scannerId}.sock`);
 }
 
 function deviceOf(actor: AnyActorRef): Pick<DeviceStatusData, 'deviceId' | 'deviceKind'> {

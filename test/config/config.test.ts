@@ -363,7 +363,7 @@ sim: {}
     'devices.gates[0].lines: beamOuter and unlock are both on line 17',
     'devices.gates[2].lines: only for a gate on real GPIO (driver "onoff")',
     'devices.scanners[0].path: required for a serial scanner',
-    'devices.scanners[1].driver: palm scanners connect through their vendor bridge, not a serial line; use driver "sim" for now',
+    'devices.scanners[1].driver: palm scanners connect through their vendor bridge: use driver "bridge" with its command',
     'devices.scanners[2].path: only for a serial scanner',
   ]);
   const valid = t.testdir({
@@ -395,4 +395,32 @@ t.test('a real gate gets its model with only the lines it wires', async (t) => {
   t.same(Object.keys(profile?.outputs ?? {}), ['unlock'], 'no lights or buzzer wired');
   t.same(Object.keys(profile?.inputs ?? {}).sort(), ['beamInner', 'beamOuter', 'fireAlarm']);
   t.equal(profile?.timing.relockDelayMs, 1500, "the rest is the model's");
+});
+
+t.test('a palm scanner behind its vendor bridge: a command for palms only', async (t) => {
+  const dir = t.testdir({
+    token: 'abc',
+    'palm.yaml': `${minimal}devices:
+  gates: [{ id: g1, role: entry, driver: sim, profile: gate-swing }]
+  scanners:
+    - { id: p1, kind: palm, gateId: g1, driver: bridge, command: [/opt/vendor/palm-bridge, --port, auto], env: { VENDOR_LICENSE: /etc/vendor.lic } }
+    - { id: p2, kind: palm, gateId: g1, driver: bridge }
+    - { id: q1, kind: qr, gateId: g1, driver: bridge, command: [x] }
+    - { id: q2, kind: qr, gateId: g1, driver: sim, command: [x] }
+sim: {}
+`,
+    'env.yaml': `${minimal}devices:
+  gates: [{ id: g1, role: entry, driver: sim, profile: gate-swing }]
+  scanners: [{ id: p3, kind: palm, gateId: g1, driver: bridge, command: [x], env: { 'bad name': y } }]
+sim: {}
+`,
+  });
+  t.same(problemsOf(join(dir, 'palm.yaml')).sort(), [
+    'devices.scanners[1].command: required for a bridge: the program to run',
+    'devices.scanners[2].driver: a bridge is for palm scanners',
+    'devices.scanners[3].command: only for a bridge',
+  ]);
+  t.same(problemsOf(join(dir, 'env.yaml')), [
+    'devices.scanners[0].env: environment variable names: capitals, digits and _',
+  ]);
 });
