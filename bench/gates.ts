@@ -15,7 +15,6 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { parse } from 'yaml';
 import { App } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
-import type { GpioLine } from '../src/drivers/gpio/port.js';
 import type { SimGpioChip } from '../src/drivers/gpio/sim.js';
 import { devicesDir } from '../src/drivers/profile-file.js';
 import type { SimStore } from '../src/sim/store.js';
@@ -61,20 +60,10 @@ function benchGateModel(dir: string): string {
 
 /** Calls `onUnlock(gateId)` whenever a gate's unlock output is driven open. */
 function watchUnlocks(sim: SimStore, gateIds: string[], onUnlock: (gateId: string) => void): void {
-  for (const gateId of gateIds) {
-    const chip = sim.gpio(gateId);
-    const open = chip.open.bind(chip);
-    chip.open = (spec) => {
-      const line: GpioLine = open(spec);
-      if (spec.name !== 'unlock') return line;
-      const write = line.write.bind(line);
-      line.write = (level) => {
-        write(level);
-        if (level === 1) onUnlock(gateId);
-      };
-      return line;
-    };
-  }
+  for (const gateId of gateIds)
+    sim.gpio(gateId).onOutput((line, level) => {
+      if (line === 'unlock' && level === 1) onUnlock(gateId);
+    });
 }
 
 const tick = () => new Promise((r) => setImmediate(r));

@@ -15,15 +15,14 @@
 //          https://files.microscan.com/helpfiles/ms4_help_file/ms-4_help-02-46.html
 import { inspect } from 'node:util';
 import t from 'tap';
-import type { HidScan, HidTrouble } from '../../src/drivers/scanner/hid-code.js';
 import { HidKeyboardDecoder } from '../../src/drivers/scanner/hid-keyboard.js';
 import { type HidKeyboardProfile, hidKeyboardProfileSchema } from '../../src/drivers/scanner/hid-profile.js';
+import { decoderRig, T0 } from '../helpers/hid-rig.js';
 
 // Shaped like an entry token (a compact JWS), and the secret no message may show.
 const TOKEN =
   'eyJhbGciOiJFZERTQSIsImtpZCI6ImNsb3VkLTIwMjYtMTEifQ.eyJhdWQiOiJzdG9yZS1iZXJsaW4tbWl0dGUiLCJwYXJ0eSI6Mn0.c2lnbmF0dXJlLW9mLXRoZS1jbG91ZA';
 
-const T0 = Date.UTC(2025, 0, 1);
 const SHIFT = 0x02;
 const RIGHT_SHIFT = 0x20;
 const ENTER = 0x28;
@@ -84,25 +83,9 @@ const profile = (overrides: Partial<HidKeyboardProfile> = {}): HidKeyboardProfil
 
 /** A decoder with what it delivered and complained about; `send` feeds reports 1 ms apart. */
 function rig(overrides: Partial<HidKeyboardProfile> = {}) {
-  const scans: HidScan[] = [];
-  const troubles: HidTrouble[] = [];
-  const decoder = new HidKeyboardDecoder({
-    profile: profile(overrides),
-    onScan: (scan) => scans.push(scan),
-    onTrouble: (trouble) => troubles.push(trouble),
-  });
-  let now = T0;
-  const send = (reports: Uint8Array[], stepMs = 1) => {
-    for (const r of reports) {
-      decoder.decode(r, now);
-      now += stepMs;
-    }
-  };
-  const wait = (ms: number) => {
-    now += ms;
-  };
-  const read = () => scans.map((s) => [s.credential.reveal(), s.problem ?? 'ok']);
-  return { decoder, scans, troubles, send, wait, read, now: () => now };
+  return decoderRig(
+    (onScan, onTrouble) => new HidKeyboardDecoder({ profile: profile(overrides), onScan, onTrouble }),
+  );
 }
 
 t.test('a token typed as press/release pairs and Enter arrives as one usable scan', async (t) => {

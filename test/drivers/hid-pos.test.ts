@@ -28,15 +28,14 @@
 //       https://files.microscan.com/helpfiles/ms4_help_file/ms-4_help-02-45.html
 import { inspect } from 'node:util';
 import t from 'tap';
-import type { HidScan, HidTrouble } from '../../src/drivers/scanner/hid-code.js';
 import { HidPosDecoder } from '../../src/drivers/scanner/hid-pos.js';
 import { type HidPosProfile, hidPosProfileSchema } from '../../src/drivers/scanner/hid-profile.js';
+import { decoderRig, T0 } from '../helpers/hid-rig.js';
 
 // Shaped like an entry token (a compact JWS), and the secret no message may show.
 const TOKEN =
   'eyJhbGciOiJFZERTQSIsImtpZCI6ImNsb3VkLTIwMjYtMTEifQ.eyJhdWQiOiJzdG9yZS1iZXJsaW4tbWl0dGUiLCJwYXJ0eSI6Mn0.c2lnbmF0dXJlLW9mLXRoZS1jbG91ZA';
 
-const T0 = Date.UTC(2025, 0, 1);
 const ascii = (text: string) => [...Buffer.from(text, 'latin1')];
 
 /** A 64-byte report: `bytes` at `at`, zeros elsewhere. */
@@ -102,25 +101,9 @@ const profile = (overrides: Partial<HidPosProfile>): HidPosProfile =>
 
 /** A decoder with what it delivered and complained about; `send` feeds reports 1 ms apart. */
 function rig(overrides: Partial<HidPosProfile> = {}) {
-  const scans: HidScan[] = [];
-  const troubles: HidTrouble[] = [];
-  const decoder = new HidPosDecoder({
-    profile: profile(overrides),
-    onScan: (scan) => scans.push(scan),
-    onTrouble: (trouble) => troubles.push(trouble),
-  });
-  let now = T0;
-  const send = (reports: Uint8Array[], stepMs = 1) => {
-    for (const r of reports) {
-      decoder.decode(r, now);
-      now += stepMs;
-    }
-  };
-  const wait = (ms: number) => {
-    now += ms;
-  };
-  const read = () => scans.map((s) => [s.credential.reveal(), s.problem ?? 'ok']);
-  return { decoder, scans, troubles, send, wait, read, now: () => now };
+  return decoderRig(
+    (onScan, onTrouble) => new HidPosDecoder({ profile: profile(overrides), onScan, onTrouble }),
+  );
 }
 
 t.test("[ACCESS-IS] the manual's 60-byte boarding pass in two reports arrives as one QR scan", async (t) => {

@@ -5,10 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { silentLogger } from '../../src/system/log.js';
-import { Secret } from '../../src/system/secret.js';
-import { startUpstream } from '../../src/upstream/server.js';
 import { startDaemon, until } from '../helpers/daemon.js';
+import { startE2eUpstream } from '../helpers/e2e-upstream.js';
 import { startPtyPair } from '../helpers/pty.js';
 import { AUDIENCE, KID, tokenMint } from '../helpers/qr-tokens.js';
 
@@ -18,16 +16,9 @@ t.test(
   'killed mid-trip and restarted: no duplicate trip, the replay cache intact, the gate locked',
   async (t) => {
     const dir = t.testdir();
-    const upstream = await startUpstream({
-      port: 0,
-      tokens: [new Secret('e2e-token')],
-      dbPath: join(dir, 'upstream.db'),
-      log: silentLogger(),
-    });
-    t.teardown(() => upstream.close());
+    const upstream = await startE2eUpstream(t, dir);
     const pty = await startPtyPair(t);
     const { x, mint } = await tokenMint();
-    writeFileSync(join(dir, 'token'), 'e2e-token\n');
     const file = join(dir, 'store.yaml');
     writeFileSync(
       file,

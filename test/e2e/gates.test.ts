@@ -8,9 +8,8 @@ import { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { SimGpioChip } from '../../src/drivers/gpio/sim.js';
 import { silentLogger } from '../../src/system/log.js';
-import { Secret } from '../../src/system/secret.js';
-import { startUpstream, type Upstream } from '../../src/upstream/server.js';
 import { until } from '../helpers/daemon.js';
+import { startE2eUpstream } from '../helpers/e2e-upstream.js';
 import { startPtyPair } from '../helpers/pty.js';
 import { AUDIENCE, KID, tokenMint } from '../helpers/qr-tokens.js';
 import type { TestContext } from '../helpers/tap-types.js';
@@ -18,7 +17,6 @@ import type { TestContext } from '../helpers/tap-types.js';
 const hubId = 'hub-gates-e2e';
 
 function storeConfig(dir: string, scannerPort: string, upstreamUrl: string, x: string): string {
-  writeFileSync(join(dir, 'token'), 'e2e-token\n');
   const file = join(dir, 'store.yaml');
   writeFileSync(
     file,
@@ -65,13 +63,7 @@ async function walk(chip: SimGpioChip, direction: 'in' | 'out') {
 
 async function storeUnderTest(t: TestContext) {
   const dir = t.testdir();
-  const upstream: Upstream = await startUpstream({
-    port: 0,
-    tokens: [new Secret('e2e-token')],
-    dbPath: join(dir, 'upstream.db'),
-    log: silentLogger(),
-  });
-  t.teardown(() => upstream.close());
+  const upstream = await startE2eUpstream(t, dir);
   const pty = await startPtyPair(t);
   const { x, mint } = await tokenMint();
   const config = loadConfig(storeConfig(dir, pty.hubPath, upstream.url, x), {});

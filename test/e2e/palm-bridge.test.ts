@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/system/log.js';
-import { Secret } from '../../src/system/secret.js';
-import { startUpstream } from '../../src/upstream/server.js';
 import { until } from '../helpers/daemon.js';
+import { startE2eUpstream } from '../helpers/e2e-upstream.js';
 import { captureLog } from '../helpers/log-capture.js';
 
 const hubId = 'hub-palm-e2e';
@@ -19,14 +17,7 @@ t.test(
   'a palm read by the vendor bridge opens the gate for a trip the cloud allowed; the handle stays out of events',
   async (t) => {
     const dir = t.testdir();
-    const upstream = await startUpstream({
-      port: 0,
-      tokens: [new Secret('e2e-token')],
-      dbPath: join(dir, 'upstream.db'),
-      log: silentLogger(),
-    });
-    t.teardown(() => upstream.close());
-    writeFileSync(join(dir, 'token'), 'e2e-token\n');
+    const upstream = await startE2eUpstream(t, dir);
     const command = [process.execPath, ...process.execArgv, simBridge, '--every', '1500', '--seed', '4'];
     writeFileSync(
       join(dir, 'store.yaml'),

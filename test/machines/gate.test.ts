@@ -1,5 +1,5 @@
 import t from 'tap';
-import { gateUnderTest, profile } from './gate-harness.js';
+import { gateUnderTest, profile } from '../helpers/gate-harness.js';
 
 const allow = (partySize = 1, tripId = 'trip-1') => ({ allow: true as const, partySize, tripId });
 
