@@ -77,6 +77,7 @@ export async function runSafeGatesCommand(
   }
   const { gates, problems } = loadGatesOnly(file);
   for (const problem of problems) io.err(`${file}: NOT SAFE: ${problem}`);
+  if (gates.length === 0 && problems.length === 0) io.out(`${file}: no gates configured; nothing to do`);
   const safe = await safeGates(gates, io, access);
   return safe && problems.length === 0 ? 0 : 1;
 }

@@ -79,9 +79,13 @@ export function loadGatesOnly(file: string): {
   } catch (err) {
     return { gates: [], problems: [`${file}: ${(err as Error).message.split('\n')[0]}`] };
   }
-  const listed = (raw as { devices?: { gates?: unknown } } | null)?.devices?.gates;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { gates: [], problems: [`${file}: expected a mapping of keys at the top level`] };
+  const listed = (raw as { devices?: { gates?: unknown } }).devices?.gates;
+  if (listed !== undefined && !Array.isArray(listed))
+    return { gates: [], problems: ['devices.gates: expected a list of gates'] };
   const gates: Array<{ config: GateConfig; profile: GateProfile }> = [];
-  (Array.isArray(listed) ? listed : []).forEach((entry: unknown, i) => {
+  (listed ?? []).forEach((entry: unknown, i) => {
     const key = `devices.gates[${i}]`;
     const parsed = gateSchema.safeParse(entry);
     if (!parsed.success) {

@@ -135,3 +135,28 @@ t.test('one gate that cannot be read is NOT SAFE; the others are still made safe
   t.match(o.err, [/devices\.gates\[0\]\.profile: cannot read .*no-such-model/, /devices\.gates\[2\]: /]);
   t.equal(board.gpio(512 + 17).wire, 0, 'the door released all the same');
 });
+
+t.test(
+  'a file that is not a configuration is NOT SAFE; one without gates says there is nothing to do',
+  async (t) => {
+    const dir = t.testdir({
+      'junk.yaml': 'just some words',
+      'odd.yaml': 'devices: { gates: 7 }\n',
+      'none.yaml': 'hub: { id: h, storeId: s }\n',
+    });
+    const run = async (name: string) => {
+      const o = io();
+      const code = await runSafeGatesCommand(['--config', join(dir, name)], {}, o.io);
+      return { code, out: o.out, err: o.err };
+    };
+    const junk = await run('junk.yaml');
+    t.equal(junk.code, 1);
+    t.match(junk.err[0], /NOT SAFE: .*expected a mapping of keys at the top level/);
+    const odd = await run('odd.yaml');
+    t.equal(odd.code, 1);
+    t.match(odd.err[0], /NOT SAFE: devices\.gates: expected a list of gates/);
+    const none = await run('none.yaml');
+    t.equal(none.code, 0);
+    t.match(none.out[0], /no gates configured; nothing to do/);
+  },
+);
