@@ -11,4 +11,11 @@ export interface DeviceLink<T> {
   onData(listener: (data: T) => void): () => void;
   /** Subscribes to the loss of an open device (unplugged, I/O error); returns the unsubscribe function. */
   onLost(listener: (reason: string) => void): () => void;
+  /**
+   * Optional: subscribes to the device's presence on the machine (its /dev path, its USB ids among the
+   * HID devices), whether or not it is open. The listener is called on each change only, never with
+   * the state at subscription. Gone: the link counts as lost at once, even before a read fails. Back:
+   * it is reopened at once rather than at the end of its backoff. Returns the unsubscribe function.
+   */
+  onPresence?(listener: (present: boolean) => void): () => void;
 }

@@ -3,10 +3,14 @@
 // closing the link are actors. Whatever the link or the data callback throws ends up as `offline`
 // with a reason, never as an exception out of the actor: one bad device must not stop the others.
 //
-//   linked.connecting ─open ok─▶ linked.online          (watching the link throughout `linked`)
-//        │ open fails / lost / data callback throws ──▶ offline.closing ─▶ offline.waiting ─retry─▶ linked
+//   working ── (watching the device's presence throughout, when the link can tell it)
+//     linked.connecting ─open ok─▶ linked.online          (watching the link throughout `linked`)
+//          │ open fails / lost / gone / data callback throws ──▶ offline.closing ─▶ offline.waiting
+//     offline.waiting ─retry (backoff) or the device reappears─▶ linked
 //   close (from anywhere) ─▶ closing ─▶ closed (final)
 //
+// A device that reappears is reopened at once rather than at the end of a backoff that may have grown
+// to half a minute, and its failures are forgotten so a few quick retries cover udev's settling.
 // `status` is emitted when status or reason changes; `context` is what diagnostics show.
 import { assign, createActor, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import type { DeviceLink } from '../drivers/link.js';
@@ -53,6 +57,8 @@ interface Wiring {
 export interface DeviceLinkContext extends DeviceHealth {
   /** Failures in a row (failed opens and losses); forgotten after backoff.stableMs online. */
   failures: number;
+  /** The device came back while the old link was still closing: retry as soon as it is closed. */
+  reappeared: boolean;
   /** The wait before the next attempt, as chosen at the last failure. */
   retryInMs: number;
   wiring: Wiring;
@@ -65,7 +71,10 @@ export type DeviceLinkEvent =
   | { type: 'recover' }
   /** From the watch actor. */
   | { type: 'lost'; reason: string }
-  | { type: 'fault'; reason: string };
+  | { type: 'fault'; reason: string }
+  /** From the presence actor: the device left or came back. */
+  | { type: 'gone' }
+  | { type: 'back' };
 
 interface Report {
   status: DeviceStatus;
@@ -73,6 +82,7 @@ interface Report {
 }
 
 const ONLINE_REASON = 'connected';
+const GONE_REASON = 'unplugged: no longer on the system';
 const CLOSED_REASON = 'closed';
 
 const watchLink = fromCallback<DeviceLinkEvent, Pick<Wiring, 'link' | 'onData'>>(({ input, sendBack }) => {
@@ -103,6 +113,16 @@ const watchLink = fromCallback<DeviceLinkEvent, Pick<Wiring, 'link' | 'onData'>>
   };
 });
 
+const watchPresence = fromCallback<DeviceLinkEvent, DeviceLink<unknown>>(({ input, sendBack }) => {
+  if (!input.onPresence) return;
+  const stop = input.onPresence((present) => sendBack({ type: present ? 'back' : 'gone' }));
+  return () => {
+    try {
+      stop();
+    } catch {}
+  };
+});
+
 export const deviceLinkMachine = setup({
   types: {
     context: {} as DeviceLinkContext,
@@ -118,6 +138,7 @@ export const deviceLinkMachine = setup({
       await input.close();
     }),
     watch: watchLink,
+    presence: watchPresence,
   },
   delays: {
     retry: ({ context }) => context.retryInMs,
@@ -135,6 +156,7 @@ export const deviceLinkMachine = setup({
       return { failures, retryInMs: retryDelay(failures, context.wiring.backoff, context.wiring.random) };
     }),
     forgetFailures: assign({ failures: 0 }),
+    noteReappeared: assign({ reappeared: true }),
   },
 }).createMachine({
   id: 'deviceLink',
@@ -145,6 +167,7 @@ export const deviceLinkMachine = setup({
     reason: STARTING,
     since: input.clock.now(),
     failures: 0,
+    reappeared: false,
     retryInMs: 0,
     wiring: {
       link: input.link,
@@ -154,71 +177,94 @@ export const deviceLinkMachine = setup({
       random: input.random ?? Math.random,
     },
   }),
-  initial: 'linked',
+  initial: 'working',
   on: { close: '.closing' },
   states: {
-    // Watching spans connecting and online: it starts before the open, so a loss between the open and
-    // the next state is not missed, and it is not torn down when the open succeeds.
-    linked: {
-      initial: 'connecting',
-      invoke: {
-        src: 'watch',
-        input: ({ context }) => context.wiring,
-        onError: {
-          target: 'offline',
-          actions: ['countFailure', { type: 'report', params: ({ event }) => offline(event.error) }],
-        },
-      },
-      on: {
-        lost: {
-          target: 'offline',
-          actions: ['countFailure', { type: 'report', params: ({ event }) => offline(event.reason) }],
-        },
-        fault: {
-          target: 'offline',
-          actions: ['countFailure', { type: 'report', params: ({ event }) => offline(event.reason) }],
-        },
-      },
+    working: {
+      initial: 'linked',
+      invoke: { src: 'presence', input: ({ context }) => context.wiring.link },
       states: {
-        connecting: {
+        // Watching spans connecting and online: it starts before the open, so a loss between the open and
+        // the next state is not missed, and it is not torn down when the open succeeds.
+        linked: {
+          initial: 'connecting',
+          entry: assign({ reappeared: false }),
           invoke: {
-            src: 'open',
-            input: ({ context }) => context.wiring.link,
-            onDone: 'online',
+            src: 'watch',
+            input: ({ context }) => context.wiring,
             onError: {
-              target: '#deviceLink.offline',
+              target: 'offline',
               actions: ['countFailure', { type: 'report', params: ({ event }) => offline(event.error) }],
             },
           },
-        },
-        online: {
-          entry: { type: 'report', params: { status: 'online', reason: ONLINE_REASON } },
-          after: { stable: { actions: 'forgetFailures' } },
           on: {
-            degrade: {
-              actions: {
-                type: 'report',
-                params: ({ event }) => ({ status: 'degraded', reason: event.reason }),
+            lost: {
+              target: 'offline',
+              actions: ['countFailure', { type: 'report', params: ({ event }) => offline(event.reason) }],
+            },
+            fault: {
+              target: 'offline',
+              actions: ['countFailure', { type: 'report', params: ({ event }) => offline(event.reason) }],
+            },
+            // Gone before any read failed (a USB read may block until it times out): offline now.
+            gone: {
+              target: 'offline',
+              actions: [
+                'countFailure',
+                { type: 'report', params: { status: 'offline', reason: GONE_REASON } },
+              ],
+            },
+          },
+          states: {
+            connecting: {
+              invoke: {
+                src: 'open',
+                input: ({ context }) => context.wiring.link,
+                onDone: 'online',
+                onError: {
+                  target: '#deviceLink.working.offline',
+                  actions: ['countFailure', { type: 'report', params: ({ event }) => offline(event.error) }],
+                },
               },
             },
-            recover: { actions: { type: 'report', params: { status: 'online', reason: ONLINE_REASON } } },
+            online: {
+              entry: { type: 'report', params: { status: 'online', reason: ONLINE_REASON } },
+              after: { stable: { actions: 'forgetFailures' } },
+              on: {
+                degrade: {
+                  actions: {
+                    type: 'report',
+                    params: ({ event }) => ({ status: 'degraded', reason: event.reason }),
+                  },
+                },
+                recover: { actions: { type: 'report', params: { status: 'online', reason: ONLINE_REASON } } },
+              },
+            },
           },
         },
-      },
-    },
-    offline: {
-      // Close whatever is left of the link first, so the next open starts clean.
-      initial: 'closing',
-      states: {
-        closing: {
-          invoke: {
-            src: 'close',
-            input: ({ context }) => context.wiring.link,
-            onDone: 'waiting',
-            onError: 'waiting',
+        offline: {
+          // Close whatever is left of the link first, so the next open starts clean.
+          initial: 'closing',
+          on: { back: { actions: 'noteReappeared' } },
+          states: {
+            closing: {
+              invoke: {
+                src: 'close',
+                input: ({ context }) => context.wiring.link,
+                onDone: 'waiting',
+                onError: 'waiting',
+              },
+            },
+            waiting: {
+              always: {
+                guard: ({ context }) => context.reappeared,
+                target: '#deviceLink.working.linked',
+                actions: 'forgetFailures',
+              },
+              after: { retry: '#deviceLink.working.linked' },
+            },
           },
         },
-        waiting: { after: { retry: '#deviceLink.linked' } },
       },
     },
     closing: {

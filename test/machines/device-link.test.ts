@@ -335,3 +335,108 @@ t.test('a burst of data the callback cannot handle takes the device offline once
   );
   actor.stop();
 });
+
+/** A link whose device can leave and come back, as its presence watch would tell. */
+function pluggableLink(clock: FakeClock) {
+  const link = scriptedLink(clock);
+  let present = true;
+  let presence: ((present: boolean) => void) | undefined;
+  const opens: number[] = [];
+  return Object.assign(link, {
+    opens,
+    open: async () => {
+      opens.push(clock.now() - start);
+      if (!present) throw new Error('device not found');
+    },
+    onPresence: (listener: (present: boolean) => void) => {
+      presence = listener;
+      return () => {
+        presence = undefined;
+      };
+    },
+    unplug: () => {
+      present = false;
+      presence?.(false);
+    },
+    plugIn: () => {
+      present = true;
+      presence?.(true);
+    },
+    get watched() {
+      return presence !== undefined;
+    },
+  });
+}
+
+t.test(
+  'a device gone from the system is offline at once and reopened the moment it comes back, whatever the backoff',
+  async (t) => {
+    const clock = new FakeClock(start);
+    const link = pluggableLink(clock);
+    const statuses: StatusEmitted[] = [];
+    const actor = createDeviceLinkActor(
+      { deviceId: 'rs485-1', deviceKind: 'shelf', link, onData: () => {}, random: () => 1 },
+      clock,
+    );
+    actor.on('status', (e) => statuses.push(e));
+    actor.start();
+    await clock.advanceAsync(0);
+    t.equal(actor.getSnapshot().context.status, 'online');
+
+    // Pulled: no read has failed yet, the presence watch alone tells.
+    link.unplug();
+    t.same(
+      statuses.map((s) => [s.status, s.reason]).at(-1),
+      ['offline', 'unplugged: no longer on the system'],
+      'offline at once, saying it was unplugged',
+    );
+    // Left out for ten minutes: the backoff grows to its 30 s cap.
+    await clock.advanceAsync(10 * 60_000);
+    const opensWhileGone = link.opens.length;
+    t.ok(actor.getSnapshot().context.retryInMs >= 15_000, 'the backoff had grown to the cap');
+
+    link.plugIn();
+    await clock.advanceAsync(0);
+    t.equal(link.opens.length, opensWhileGone + 1, 'reopened once, at once');
+    t.equal(link.opens.at(-1), clock.now() - start, 'not a millisecond later');
+    t.same(statuses.map((s) => s.status).at(-1), 'online', 'and online again');
+    t.equal(actor.getSnapshot().context.failures, 0, 'its failures are forgotten');
+
+    // Presence saying "back" while it is already linked opens nothing twice.
+    link.plugIn();
+    await clock.advanceAsync(1000);
+    t.equal(link.opens.length, opensWhileGone + 1, 'never opened twice');
+
+    await closeDevice(actor);
+    t.notOk(link.watched, 'closing stops watching its presence');
+  },
+);
+
+t.test(
+  'a device that comes back while its old link is still closing is reopened once that close ends',
+  async (t) => {
+    const clock = new FakeClock(start);
+    const link = pluggableLink(clock);
+    let finishClose: (() => void) | undefined;
+    link.close = () =>
+      new Promise<void>((resolve) => {
+        link.closes++;
+        finishClose = resolve;
+      });
+    const actor = createDeviceLinkActor(
+      { deviceId: 'qr-in', deviceKind: 'scanner', link, onData: () => {}, random: () => 1 },
+      clock,
+    );
+    actor.start();
+    await clock.advanceAsync(0);
+    link.unplug();
+    link.plugIn();
+    await clock.advanceAsync(0);
+    t.equal(link.opens.length, 1, 'no open while the old link closes');
+    finishClose?.();
+    await clock.advanceAsync(0);
+    t.equal(link.opens.length, 2, 'reopened as soon as it closed, without waiting for the backoff');
+    t.equal(actor.getSnapshot().context.status, 'online');
+    actor.stop();
+  },
+);

@@ -118,6 +118,9 @@ export class SerialScanner implements ScannerLink {
     this.#lost.add(listener);
     return () => this.#lost.delete(listener);
   }
+  onPresence(listener: (present: boolean) => void): () => void {
+    return this.#transport.onPresence?.(listener) ?? (() => {});
+  }
 
   get stats(): Readonly<SerialScannerStats> {
     return { ...this.#stats, pendingBytes: this.#length };

@@ -1,6 +1,8 @@
 // The real serial adapter, over serialport 13. The package (and its native binding) is imported on
 // the first open, so a hub without serial devices never loads it.
 import type { SerialPort } from 'serialport';
+import { systemClock } from '../../system/clock.js';
+import { type PresenceWatch, watchPath } from '../presence.js';
 import { guardHangup } from './hangup.js';
 import type { OpenSerial, SerialSettings, SerialTransport } from './transport.js';
 
@@ -50,6 +52,7 @@ class NodeSerialTransport implements SerialTransport {
   #generation = 0;
   readonly #dataListeners = new Set<(chunk: Uint8Array) => void>();
   readonly #lostListeners = new Set<(reason: string) => void>();
+  #presence: PresenceWatch | undefined;
 
   constructor(settings: SerialSettings) {
     this.settings = settings;
@@ -94,6 +97,11 @@ class NodeSerialTransport implements SerialTransport {
   onLost(listener: (reason: string) => void): () => void {
     this.#lostListeners.add(listener);
     return () => this.#lostListeners.delete(listener);
+  }
+
+  onPresence(listener: (present: boolean) => void): () => void {
+    this.#presence ??= watchPath(this.settings.path, systemClock);
+    return this.#presence.subscribe(listener);
   }
 
   async #open(): Promise<void> {

@@ -23,6 +23,8 @@ export interface SerialTransport {
   onData(listener: (chunk: Uint8Array) => void): () => void;
   /** Subscribes to the loss of an open port (unplugged, I/O error); returns the unsubscribe function. */
   onLost(listener: (reason: string) => void): () => void;
+  /** Optional: subscribes to the port's path existing or not (DeviceLink.onPresence). */
+  onPresence?(listener: (present: boolean) => void): () => void;
 }
 
 export type OpenSerial = (settings: SerialSettings) => SerialTransport;

@@ -76,6 +76,7 @@ export class AsciiStreamBus extends BusBase implements WeightBus {
     const { profile } = options;
     this.id = options.id;
     this.#transport = options.transport;
+    this.port = options.transport;
     this.#boardId = options.board.id;
     this.#profile = profile;
     this.#clock = options.clock;

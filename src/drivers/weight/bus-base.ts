@@ -21,6 +21,8 @@ export abstract class BusBase {
   readonly #data = new Set<(batch: BoardBatch) => void>();
   readonly #lost = new Set<(reason: string) => void>();
   readonly #status = new Set<(status: BoardStatus) => void>();
+  /** The serial port whose presence is the bus's, for a bus on one; set by the subclass. */
+  protected port: Pick<SerialTransport, 'onPresence'> | undefined;
 
   onData(listener: (batch: BoardBatch) => void): () => void {
     this.#data.add(listener);
@@ -30,6 +32,11 @@ export abstract class BusBase {
   onLost(listener: (reason: string) => void): () => void {
     this.#lost.add(listener);
     return () => this.#lost.delete(listener);
+  }
+
+  /** The port's presence (DeviceLink.onPresence); never called for a bus whose transport cannot tell. */
+  onPresence(listener: (present: boolean) => void): () => void {
+    return this.port?.onPresence?.(listener) ?? (() => {});
   }
 
   onBoardStatus(listener: (status: BoardStatus) => void): () => void {

@@ -84,6 +84,7 @@ export class MtSicsBus extends BusBase implements WeightBus {
     super();
     this.id = options.id;
     this.#transport = options.transport;
+    this.port = options.transport;
     this.#boardId = options.board.id;
     this.#profile = options.profile;
     this.#clock = options.clock;

@@ -79,6 +79,7 @@ export class ModbusRtuBus extends BusBase implements WeightBus {
     super();
     this.id = options.id;
     this.#transport = options.transport;
+    this.port = options.transport;
     this.#clock = options.clock;
     this.#log = options.log;
     this.#probe = options.probe ?? defaultProbe;
