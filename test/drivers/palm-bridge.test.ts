@@ -3,7 +3,7 @@
 // behaves, a tiny inline script that writes exactly the given bytes when it does not. The hub's time
 // is fake; the only real waits are for the child's I/O, polled with a deadline.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -500,6 +500,21 @@ t.test('a bridge that cannot be started, or a socket that cannot be made, is a c
     message: /something that is not a socket is in the way; the hub will not remove it$/,
   });
   t.ok(existsSync(occupied.socketPath), 'the file is left alone');
+});
+
+t.test('a socket directory another user could tamper with is refused', async (t) => {
+  const open = await rig(t);
+  mkdirSync(join(open.dir, 'run'), { mode: 0o777 });
+  chmodSync(join(open.dir, 'run'), 0o777);
+  await t.rejects(open.bridge.open(), {
+    message: /run is writable by other users; make it 0700 or set RUNTIME_DIRECTORY$/,
+  });
+
+  const linked = await rig(t);
+  mkdirSync(join(linked.dir, 'elsewhere'), { mode: 0o700 });
+  symlinkSync(join(linked.dir, 'elsewhere'), join(linked.dir, 'run'));
+  await t.rejects(linked.bridge.open(), { message: /run is not a directory$/ });
+  t.notOk(existsSync(join(linked.dir, 'elsewhere', 'palm-entry-1.sock')), 'nothing listens through the link');
 });
 
 t.test('a socket left by a crashed hub is replaced', async (t) => {

@@ -323,6 +323,7 @@ export class PalmBridge implements ScannerLink {
       );
     try {
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await checkSocketDirectory(dirname(path));
       await removeStaleSocket(path);
       await new Promise<void>((resolve, reject) => {
         run.server.once('error', reject);
@@ -574,6 +575,21 @@ export class PalmBridge implements ScannerLink {
     else this.#clock.clearTimeout(timer);
     run.timers[key] = undefined;
   }
+}
+
+/**
+ * Refuses a socket directory someone else could tamper with: in a shared temporary directory another
+ * user may have made it first, to swap the socket and read the palm handles. It must be a real
+ * directory (not a link), the service's own, and writable by nobody else.
+ */
+async function checkSocketDirectory(dir: string): Promise<void> {
+  const info = await lstat(dir);
+  const uid = process.getuid?.();
+  if (!info.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if (uid !== undefined && info.uid !== uid && info.uid !== 0)
+    throw new Error(`${dir} belongs to another user (uid ${info.uid}); remove it or set RUNTIME_DIRECTORY`);
+  if ((info.mode & 0o022) !== 0 && (info.mode & 0o1000) === 0)
+    throw new Error(`${dir} is writable by other users; make it 0700 or set RUNTIME_DIRECTORY`);
 }
 
 /** Removes a socket an earlier run (or a crashed hub) left behind; anything else at the path is refused. */
