@@ -370,7 +370,8 @@ t.test('a port that will not open says why, with the scanner-mode hint when ther
   await scanner.close();
   port.refuse = 'no serial port at /dev/serial/by-id/usb-test-if00: is the adapter plugged in?';
   await t.rejects(scanner.open(), {
-    message: /^no serial port at .*plugged in\?; a scanner in USB keyboard \(HID\) mode has no serial port/,
+    message:
+      /^no serial port at .*plugged in\?; a scanner in USB keyboard or HID POS mode has no serial port: configure it with driver "hid"/,
   });
   port.refuse = 'permission denied on /dev/ttyACM0: the service user needs the dialout group or a udev rule';
   await t.rejects(scanner.open(), { message: port.refuse });
@@ -384,7 +385,9 @@ t.test('a port that will not open says why, with the scanner-mode hint when ther
     profile: profile(),
     clock: new FakeClock(),
   });
-  await t.rejects(real.open(), { message: /^no serial port at .*no-such-scanner.*USB keyboard \(HID\)/ });
+  await t.rejects(real.open(), {
+    message: /^no serial port at .*no-such-scanner.*USB keyboard or HID POS mode/,
+  });
   await real.close();
 });
 

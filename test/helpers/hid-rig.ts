@@ -31,3 +31,23 @@ export function decoderRig<D extends Decoder>(
   const read = () => scans.map((s) => [s.credential.reveal(), s.problem ?? 'ok']);
   return { decoder, scans, troubles, send, wait, read, now: () => now };
 }
+
+/**
+ * What a Newland scanner in HID POS mode sends for `code` ("code-id-trailer" reports): 64 bytes each,
+ * up to 56 data bytes, the code id in byte 62 and "continued" in byte 63.
+ */
+export function newlandPosReports(code: string, codeId = 'Q', reportId = 2): Uint8Array[] {
+  const data = Buffer.from(code, 'latin1');
+  const reports: Uint8Array[] = [];
+  for (let i = 0; i === 0 || i < data.length; i += 56) {
+    const chunk = data.subarray(i, i + 56);
+    const r = new Uint8Array(64);
+    r[0] = reportId;
+    r[1] = chunk.length;
+    r.set(chunk, 2);
+    r[62] = codeId.charCodeAt(0);
+    r[63] = i + 56 < data.length ? 1 : 0;
+    reports.push(r);
+  }
+  return reports;
+}

@@ -46,7 +46,7 @@ const SUFFIX_NAMES = { cr: 'CR', lf: 'LF', crlf: 'CR LF', any: 'CR or LF' } as c
 
 // Said when the port does not exist: the commonest reason at a new install.
 const HID_HINT =
-  'a scanner in USB keyboard (HID) mode has no serial port: scan the "USB COM port emulation" (USB-CDC) code from its manual';
+  'a scanner in USB keyboard or HID POS mode has no serial port: configure it with driver "hid", or scan the "USB COM port emulation" (USB-CDC) code from its manual';
 
 export class SerialScanner implements ScannerLink {
   readonly id: string;
