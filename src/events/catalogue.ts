@@ -41,6 +41,18 @@ export const eventCatalogue = {
     status: z.enum(['online', 'degraded', 'offline']),
     reason: z.string(),
   }),
+  /**
+   * A camera was not plainly online from `from` to `to` (degraded or offline); sent when it is online
+   * again, so the cloud knows which minutes the cameras cannot vouch for.
+   */
+  'camera.outage': z.strictObject({
+    deviceId: id,
+    from: isoTime,
+    to: isoTime,
+    durationMs: z.number().int().min(0),
+    worst: z.enum(['degraded', 'offline']),
+    reason: z.string(),
+  }),
   /** The store's mode and every reason it is not plainly open. */
   'store.mode': z.strictObject({
     mode: z.enum(['open', 'degraded', 'closed', 'emergency']),

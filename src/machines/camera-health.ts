@@ -1,10 +1,23 @@
-// A camera's health, learnt by probing it every so often: online, degraded when its frame rate is
-// too low to track shoppers, offline only after several probes in a row fail (one lost probe on a
-// busy network is not an outage). The probe is an actor; its timeout and the interval are delays,
-// so the clock given to createActor controls them.
-import { createActor, enqueueActions, fromPromise, setup } from 'xstate';
+// A camera's health, learnt by probing it every so often (camera-judgement.ts says what each probe
+// means). Probes of all the hub's cameras share a few turns (Slots), so sixty-four cameras never pull
+// sixty-four streams at once. Each time the camera falls short of online an outage opens; when it is online
+// again the outage closes and is emitted as `outage`, and the last few are kept for diagnostics.
+//
+//   probing (takes a turn, then probes with a timeout) ─▶ waiting ─rest of the interval─▶ probing
+//   close (from anywhere) ─▶ closing ─▶ closed (final)
+import { assign, createActor, enqueueActions, fromPromise, setup } from 'xstate';
 import type { CameraProbe, CameraProbeResult } from '../drivers/camera/port.js';
 import type { Clock } from '../system/clock.js';
+import { Slots } from '../system/slots.js';
+import {
+  type CameraHysteresis,
+  type CameraLimits,
+  countRuns,
+  judge,
+  nextHealth,
+  noRuns,
+  type Runs,
+} from './camera-judgement.js';
 import {
   type DeviceHealth,
   type DeviceStatus,
@@ -17,72 +30,140 @@ import {
 export interface CameraHealthInput {
   deviceId: string;
   probe: CameraProbe;
-  /** Gives `since` its time; pass the same clock as `createActor(…, { clock })`. */
-  clock: Pick<Clock, 'now'>;
-  /** Pause between the end of one probe and the start of the next. Default 5000. */
+  /** Gives `since` its time and times the probes; pass the same clock as `createActor(…, { clock })`. */
+  clock: Clock;
+  /** From the start of one probe (its wait for a turn included) to the start of the next. Default 10 000. */
   intervalMs?: number;
-  /** A probe that has not answered by then counts as failed. Default 3000. */
+  /** A probe that has not answered this long after it got its turn counts as failed. Default 5000. */
   timeoutMs?: number;
-  /** Below this frame rate the camera is degraded. Default 5. */
-  minFps?: number;
-  /** Failed probes in a row before the camera counts as offline. Default 3. */
-  graceMisses?: number;
+  limits?: Partial<CameraLimits>;
+  hysteresis?: Partial<CameraHysteresis>;
+  /** Turns shared with the other cameras' probes; by default the camera has its own. */
+  slots?: Slots;
+  /** Outages kept for diagnostics. Default 20. */
+  outagesKept?: number;
 }
 
-interface Settings {
+/** A time the camera was not plainly online, from leaving online to being online again. */
+export interface CameraOutage {
+  deviceId: string;
+  /** Milliseconds since the epoch. */
+  from: number;
+  /** Undefined while the outage lasts. */
+  to?: number;
+  /** The worst it got. */
+  worst: Exclude<DeviceStatus, 'online'>;
+  /** The first reason given. */
+  reason: string;
+}
+
+export type OutageEmitted = { type: 'outage' } & Required<CameraOutage>;
+
+interface Wiring {
   probe: CameraProbe;
-  now: () => number;
+  clock: Clock;
   intervalMs: number;
   timeoutMs: number;
-  minFps: number;
-  graceMisses: number;
+  limits: CameraLimits;
+  hysteresis: CameraHysteresis;
+  slots: Slots;
+  outagesKept: number;
 }
 
 export interface CameraHealthContext extends DeviceHealth {
-  /** Failed probes in a row. */
-  misses: number;
-  /** From the last good probe, for diagnostics. */
-  fps: number | undefined;
-  latencyMs: number | undefined;
-  wiring: Settings;
+  runs: Runs;
+  probes: number;
+  /** When the probe under way (or the last one) began, waiting for its turn included. */
+  startedAt: number;
+  /** The last probe's measures and when it ended, for diagnostics. */
+  last: (CameraProbeResult & { at: number }) | undefined;
+  /** The outage under way, if any. */
+  outage: CameraOutage | undefined;
+  /** The last ones over, oldest first. */
+  outages: CameraOutage[];
+  wiring: Wiring;
 }
 
 export type CameraHealthEvent = { type: 'close' };
 
-const ONLINE_REASON = 'streaming';
 const CLOSED_REASON = 'closed';
+
+const defaultLimits: CameraLimits = { minFps: 5, maxLatencyMs: 2000, maxFirstFrameMs: 3000, minKbps: 0 };
+const defaultHysteresis: CameraHysteresis = { offlineAfter: 3, degradedAfter: 2, recoverAfter: 2 };
+
+/** Waits for a turn, then probes; a probe still out after `timeoutMs` is aborted and counts as failed. */
+async function probeInTurn(wiring: Wiring, signal: AbortSignal): Promise<CameraProbeResult> {
+  const release = await wiring.slots.acquire(signal);
+  const stop = new AbortController();
+  const abort = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', abort, { once: true });
+  let timer: unknown;
+  try {
+    // Settled by the probe, the timeout or the abort, whichever comes first: a probe that ignores its
+    // signal must not keep the turn.
+    const timedOut = new Promise<CameraProbeResult>((resolve, reject) => {
+      timer = wiring.clock.setTimeout(() => {
+        resolve({ ok: false, reason: `no answer within ${wiring.timeoutMs} ms` });
+        stop.abort(new Error('probe timed out'));
+      }, wiring.timeoutMs);
+      stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true });
+    });
+    return await Promise.race([wiring.probe.probe(stop.signal), timedOut]);
+  } finally {
+    wiring.clock.clearTimeout(timer);
+    signal.removeEventListener('abort', abort);
+    release();
+  }
+}
 
 export const cameraHealthMachine = setup({
   types: {
     context: {} as CameraHealthContext,
     input: {} as CameraHealthInput,
     events: {} as CameraHealthEvent,
-    emitted: {} as StatusEmitted,
+    emitted: {} as StatusEmitted | OutageEmitted,
   },
   actors: {
-    probe: fromPromise<CameraProbeResult, CameraProbe>(({ input, signal }) => input.probe(signal)),
+    probe: fromPromise<CameraProbeResult, Wiring>(({ input, signal }) => probeInTurn(input, signal)),
     close: fromPromise<void, CameraProbe>(async ({ input }) => {
       await input.close();
     }),
   },
   delays: {
-    interval: ({ context }) => context.wiring.intervalMs,
-    probeTimeout: ({ context }) => context.wiring.timeoutMs,
+    // A camera keeps its cadence: the probe's own time comes out of the interval.
+    interval: ({ context }) =>
+      Math.max(0, context.wiring.intervalMs - (context.wiring.clock.now() - context.startedAt)),
   },
   actions: {
     report: enqueueActions(({ context, enqueue }, params: { status: DeviceStatus; reason: string }) => {
-      const change = statusChange(context, params.status, params.reason, context.wiring.now());
+      const change = statusChange(context, params.status, params.reason, context.wiring.clock.now());
       if (!change) return;
       enqueue.assign(change.health);
       enqueue.emit(change.emitted);
     }),
     record: enqueueActions(({ context, enqueue }, result: CameraProbeResult) => {
-      const { patch, status, reason } = assess(context, result);
-      enqueue.assign(patch);
-      const change = status && statusChange(context, status, reason, context.wiring.now());
+      const { wiring } = context;
+      const now = wiring.clock.now();
+      const verdict = judge(result, wiring.limits);
+      const runs = countRuns(context.runs, verdict);
+      enqueue.assign({ runs, probes: context.probes + 1, last: { ...result, at: now } });
+      const next = nextHealth(context.status, context.reason === STARTING, runs, verdict, wiring.hysteresis);
+      const change = next && statusChange(context, next.status, next.reason, now);
       if (!change) return;
       enqueue.assign(change.health);
       enqueue.emit(change.emitted);
+      const { status, reason } = change.health;
+      const open = context.outage;
+      if (status === 'online') {
+        if (!open) return;
+        const over = { ...open, to: now };
+        enqueue.assign({ outage: undefined, outages: [...context.outages, over].slice(-wiring.outagesKept) });
+        enqueue.emit({ type: 'outage', ...over });
+      } else if (!open) {
+        enqueue.assign({ outage: { deviceId: context.deviceId, from: now, worst: status, reason } });
+      } else if (status === 'offline' && open.worst !== 'offline') {
+        enqueue.assign({ outage: { ...open, worst: 'offline' } });
+      }
     }),
   },
 }).createMachine({
@@ -93,42 +174,39 @@ export const cameraHealthMachine = setup({
     status: 'offline',
     reason: STARTING,
     since: input.clock.now(),
-    misses: 0,
-    fps: undefined,
-    latencyMs: undefined,
+    runs: noRuns,
+    probes: 0,
+    startedAt: input.clock.now(),
+    last: undefined,
+    outage: undefined,
+    outages: [],
     wiring: {
       probe: input.probe,
-      now: () => input.clock.now(),
-      intervalMs: input.intervalMs ?? 5000,
-      timeoutMs: input.timeoutMs ?? 3000,
-      minFps: input.minFps ?? 5,
-      graceMisses: Math.max(1, input.graceMisses ?? 3),
+      clock: input.clock,
+      intervalMs: input.intervalMs ?? 10_000,
+      timeoutMs: input.timeoutMs ?? 5000,
+      limits: { ...defaultLimits, ...input.limits },
+      hysteresis: { ...defaultHysteresis, ...input.hysteresis },
+      slots: input.slots ?? new Slots(1),
+      outagesKept: input.outagesKept ?? 20,
     },
   }),
   initial: 'probing',
   on: { close: '.closing' },
   states: {
+    waiting: { after: { interval: 'probing' } },
     probing: {
+      entry: assign({ startedAt: ({ context }) => context.wiring.clock.now() }),
       invoke: {
         src: 'probe',
-        input: ({ context }) => context.wiring.probe,
+        input: ({ context }) => context.wiring,
         onDone: { target: 'waiting', actions: { type: 'record', params: ({ event }) => event.output } },
         onError: {
           target: 'waiting',
-          actions: { type: 'record', params: ({ event }) => failed(reasonOf(event.error)) },
-        },
-      },
-      after: {
-        probeTimeout: {
-          target: 'waiting',
-          actions: {
-            type: 'record',
-            params: ({ context }) => failed(`no answer within ${context.wiring.timeoutMs} ms`),
-          },
+          actions: { type: 'record', params: ({ event }) => ({ ok: false, reason: reasonOf(event.error) }) },
         },
       },
     },
-    waiting: { after: { interval: 'probing' } },
     closing: {
       entry: { type: 'report', params: { status: 'offline', reason: CLOSED_REASON } },
       invoke: {
@@ -142,30 +220,6 @@ export const cameraHealthMachine = setup({
     closed: { type: 'final' },
   },
 });
-
-const failed = (reason: string): CameraProbeResult => ({ ok: false, reason });
-
-/**
- * What one probe's outcome means: a good probe clears the misses and judges the frame rate; a failed
- * one counts, and takes the camera offline only once the misses use up the grace.
- */
-function assess(
-  context: CameraHealthContext,
-  result: CameraProbeResult,
-): { patch: Partial<CameraHealthContext>; status?: DeviceStatus; reason: string } {
-  const { minFps, graceMisses } = context.wiring;
-  if (!result.ok) {
-    const misses = context.misses + 1;
-    const reason = result.reason ?? 'probe failed';
-    return misses >= graceMisses
-      ? { patch: { misses }, status: 'offline', reason }
-      : { patch: { misses }, reason };
-  }
-  const patch = { misses: 0, fps: result.fps, latencyMs: result.latencyMs };
-  if (result.fps !== undefined && result.fps < minFps)
-    return { patch, status: 'degraded', reason: `frame rate below ${minFps} fps` };
-  return { patch, status: 'online', reason: ONLINE_REASON };
-}
 
 /** Creates (does not start) a camera-health actor whose timers run on `clock`. */
 export function createCameraHealthActor(input: Omit<CameraHealthInput, 'clock'>, clock: Clock) {

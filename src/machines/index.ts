@@ -8,8 +8,10 @@ export {
   type CameraHealthContext,
   type CameraHealthEvent,
   type CameraHealthInput,
+  type CameraOutage,
   cameraHealthMachine,
   createCameraHealthActor,
+  type OutageEmitted,
 } from './camera-health.js';
 export {
   type AnyDeviceLinkInput,

@@ -14,6 +14,7 @@ export type FaultKind =
   | 'plate-stuck'
   | 'plate-noisy'
   | 'camera-frozen'
+  | 'camera-offline'
   | 'camera-stuttering';
 
 /** One injected fault, as the store's log and tests see it. */
@@ -85,10 +86,15 @@ export function cameraTarget(deviceId: string, camera: SimCamera): FaultTarget {
     deviceKind: 'camera',
     inject(random) {
       const recover = () => camera.recover();
-      if (random.next() < 0.5) {
-        const reason = 'no frames: stream frozen';
+      const roll = random.next();
+      if (roll < 1 / 3) {
+        camera.freeze();
+        return { kind: 'camera-frozen', reason: 'picture frozen while still streaming', recover };
+      }
+      if (roll < 2 / 3) {
+        const reason = 'connection refused: the camera dropped off the network';
         camera.fail(reason);
-        return { kind: 'camera-frozen', reason, recover };
+        return { kind: 'camera-offline', reason, recover };
       }
       const fps = Math.round(random.between(0.5, 3) * 10) / 10;
       camera.degrade(fps);

@@ -25,6 +25,8 @@ const summaries: Summary = {
   'hub.started': (d) => `version ${d.version}, previous stop ${d.previousStop}, ${d.devices} devices`,
   'hub.stopping': (d) => d.reason,
   'device.status': (d) => `${d.deviceKind} ${d.deviceId} ${d.status}${d.reason ? `: ${d.reason}` : ''}`,
+  'camera.outage': (d) =>
+    `camera ${d.deviceId} ${d.worst} for ${Math.round(d.durationMs / 1000)} s: ${d.reason}`,
   'store.mode': (d) => `${d.mode}${d.reasons.length > 0 ? `: ${d.reasons.join('; ')}` : ''}`,
   'entry.denied': (d) => `gate ${d.gateId} ${d.credentialKind}: ${d.reason}`,
   'trip.started': (d) => `trip ${d.tripId} at gate ${d.gateId}, ${d.credentialKind}, party of ${d.partySize}`,

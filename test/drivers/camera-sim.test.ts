@@ -21,7 +21,12 @@ t.test('a failed camera says why; a degraded one shows its low frame rate; both 
   camera.degrade(0.5);
   t.match(await camera.probe(), { ok: true, fps: 0.5 });
   camera.recover();
+  camera.freeze();
+  t.ok(camera.faulted);
+  t.match(await camera.probe(), { ok: true, frozen: true }, 'frozen: it answers, with the same picture');
+  camera.recover();
   t.notOk(camera.faulted);
+  t.notOk((await camera.probe()).frozen);
   t.match(await camera.probe(), { ok: true });
 });
 

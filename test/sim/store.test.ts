@@ -1,9 +1,12 @@
 import t from 'tap';
+import { camera } from '../../src/config/cameras.js';
 import type { Config, SimConfig } from '../../src/config/schema.js';
 import { type Fault, type SimBehaviour, SimStore } from '../../src/sim/index.js';
 import { FakeClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
 import { captureLog } from '../helpers/log-capture.js';
+
+const simCamera = (id: string) => camera.parse({ id, driver: 'sim' });
 
 const devices: Config['devices'] = {
   buses: [],
@@ -19,10 +22,7 @@ const devices: Config['devices'] = {
     { id: 'shelf-a1', driver: 'sim', plates: 4, sampleRateHz: 40, cameras: ['cam-a'], planogram: [] },
     { id: 'shelf-b1', driver: 'sim', plates: 6, sampleRateHz: 40, cameras: ['cam-b'], planogram: [] },
   ],
-  cameras: [
-    { id: 'cam-a', driver: 'sim' },
-    { id: 'cam-b', driver: 'sim' },
-  ],
+  cameras: [simCamera('cam-a'), simCamera('cam-b')],
 };
 
 function faultsOver(seed: number, minutes: number, sim: Partial<SimConfig> = {}): Fault[] {
@@ -59,7 +59,7 @@ t.test('the same seed gives the same fault sequence', (t) => {
   const kinds = new Set(a.map((f) => f.kind));
   t.same(
     [...kinds].sort(),
-    ['adapter-re-enumerating', 'cable-kicked', 'camera-frozen', 'camera-stuttering'],
+    ['adapter-re-enumerating', 'cable-kicked', 'camera-frozen', 'camera-offline', 'camera-stuttering'],
     'every kind of trouble shows up',
   );
   for (const f of a) if (f.durationMs < 2000 || f.durationMs > 6000) t.fail(`duration ${f.durationMs}`);

@@ -25,6 +25,17 @@ const samples: { [K in EventKind]: [EventData<K>, string] } = {
     { deviceId: 'qr-in', deviceKind: 'scanner', status: 'offline', reason: 'cable unplugged' },
     'scanner qr-in offline: cable unplugged',
   ],
+  'camera.outage': [
+    {
+      deviceId: 'cam-aisle-a',
+      from: '2026-11-24T07:02:03.000Z',
+      to: '2026-11-24T07:04:13.400Z',
+      durationMs: 130_400,
+      worst: 'offline',
+      reason: 'connection refused by 10.0.0.21:554',
+    },
+    'camera cam-aisle-a offline for 130 s: connection refused by 10.0.0.21:554',
+  ],
   'store.mode': [
     { mode: 'degraded', reasons: ['camera cam-2 offline', 'shelf-3 faulty'] },
     'degraded: camera cam-2 offline; shelf-3 faulty',
