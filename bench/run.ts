@@ -1,7 +1,7 @@
-// `npm run bench`: how fast a scan opens a gate and a fire alarm opens them all, throughput of the
-// delivery path and of shelf sensing, how soon a pick is known and durable, and the daemon's footprint
-// idle and on a 2,000-plate simulated store, printed as rates and sizes with the targets beside them.
-// Numbers, not assertions: the machines are noisy.
+// `npm run bench`: how fast a scan opens a gate and a fire alarm opens them all, what watching 64
+// cameras costs, throughput of the delivery path and of shelf sensing, how soon a pick is known and
+// durable, and the daemon's footprint idle and on a 2,000-plate simulated store, printed as rates and
+// sizes with the targets beside them. Numbers, not assertions: the machines are noisy.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { silentLogger } from '../src/system/log.js';
 import { Secret } from '../src/system/secret.js';
 import { Uplink } from '../src/uplink/uplink.js';
 import { startUpstream } from '../src/upstream/server.js';
+import { measureCameraProbing } from './cameras.js';
 import { measureDaemonShelves } from './daemon-shelves.js';
 import { measureGates } from './gates.js';
 import { measureHidDecoding } from './hid.js';
@@ -237,9 +238,24 @@ function hidDecoding(): void {
   );
 }
 
+/** The hub's CPU for probing 64 RTSP cameras every 10 s, and whether it kept up. */
+async function cameraProbing(): Promise<void> {
+  const c = await measureCameraProbing();
+  report(`cameras: CPU probing ${c.cameras} every 10 s`, c.cpuPercent, '% core', '< 5', c.cpuPercent < 5);
+  report(
+    'cameras: probes per camera per 10 s',
+    c.probesPerCameraPerInterval,
+    'probes',
+    '>= 0.9',
+    c.probesPerCameraPerInterval >= 0.9,
+  );
+  report('cameras: online at the end', c.online, 'cameras', `= ${c.cameras}`, c.online === c.cameras);
+}
+
 try {
   await gates();
   hidDecoding();
+  await cameraProbing();
   await shelfRates();
   await shelfLatency();
   await outboxCommitRate();

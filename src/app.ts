@@ -130,6 +130,13 @@ export class App {
       {
         gates: this.gates,
         resetEmergency: () => void this.commands.handle('local', 'emergency.reset', {}),
+        onOutage: ({ from, to, ...outage }) =>
+          this.emit('camera.outage', {
+            ...outage,
+            from: new Date(from).toISOString(),
+            to: new Date(to).toISOString(),
+            durationMs: to - from,
+          }),
         onShelf: (report) => {
           // A shelf event names the trip when exactly one is inside, and nobody without one.
           const trip = soleTrip(this.store.getSnapshot().context);

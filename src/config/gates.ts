@@ -5,23 +5,30 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { type GateProfile, loadGateProfile } from '../drivers/gpio/gate-profile.js';
 import { profilePath } from '../drivers/profile-file.js';
+import { type HidProfile, loadHidProfile } from '../drivers/scanner/hid-profile.js';
+import { namesHidDevice } from '../drivers/scanner/hid-transport.js';
 import { loadScannerProfile, type ScannerProfile } from '../drivers/scanner/serial-profile.js';
 import { type Config, type GateConfig, gateSchema } from './schema.js';
 
 /** The serial scanner model used when a scanner names none. */
 export const defaultScannerProfile = 'qr-usb-cdc';
+/** The HID scanner model used when a scanner names none. */
+export const defaultHidScannerProfile = 'hid-keyboard-wedge-generic';
 
 export interface GateModels {
   /** Each gate's model by gate id; on real GPIO, only the lines the configuration wires. */
   gates: Map<string, GateProfile>;
   /** Each serial scanner's model by scanner id. */
   scanners: Map<string, ScannerProfile>;
+  /** Each HID scanner's model by scanner id. */
+  hidScanners: Map<string, HidProfile>;
   problems: string[];
 }
 
 export function resolveGateModels(config: Config, baseDir: string): GateModels {
   const gates = new Map<string, GateProfile>();
   const scanners = new Map<string, ScannerProfile>();
+  const hidScanners = new Map<string, HidProfile>();
   const problems: string[] = [];
   const load = <T>(loader: (path: string) => T, name: string, key: string): T | undefined => {
     try {
@@ -44,6 +51,17 @@ export function resolveGateModels(config: Config, baseDir: string): GateModels {
       );
   });
   config.devices.scanners.forEach((scanner, i) => {
+    if (scanner.driver === 'hid') {
+      const key = `devices.scanners[${i}]`;
+      const profile = load(loadHidProfile, scanner.profile ?? defaultHidScannerProfile, `${key}.profile`);
+      if (!profile) return;
+      if (!namesHidDevice({ ...profile.match, ...scanner.match }))
+        problems.push(
+          `${key}.match: the model ${profile.model} names no USB device; give vendorId and productId (or serialNumber, or path)`,
+        );
+      hidScanners.set(scanner.id, profile);
+      return;
+    }
     if (scanner.driver !== 'serial') return;
     const profile = load(
       loadScannerProfile,
@@ -52,7 +70,7 @@ export function resolveGateModels(config: Config, baseDir: string): GateModels {
     );
     if (profile) scanners.set(scanner.id, profile);
   });
-  return { gates, scanners, problems };
+  return { gates, scanners, hidScanners, problems };
 }
 
 /** The profile with only the lines a real gate has wired: an unwired input is never read, an unwired output never driven. */

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { GateProfile } from '../drivers/gpio/gate-profile.js';
+import type { HidProfile } from '../drivers/scanner/hid-profile.js';
 import type { ScannerProfile } from '../drivers/scanner/serial-profile.js';
 import type { WeightProfile } from '../drivers/weight/profiles.js';
 import { Secret, tokenProblem } from '../system/secret.js';
@@ -22,6 +23,7 @@ export type HubConfig = Omit<Config, 'upstream'> & {
   gateProfiles: Map<string, GateProfile>;
   /** The model of every serial scanner, by scanner id, from devices/. */
   scannerProfiles: Map<string, ScannerProfile>;
+  hidProfiles: Map<string, HidProfile>;
   /** The simulated cloud's private key for its shoppers' QR tokens, from `sim.qrSigningKeyFile`. */
   simSigningKey?: z.output<typeof simKey>;
   upstream: Config['upstream'] & { token: Secret };
@@ -126,6 +128,7 @@ export function loadConfig(
     boardProfiles: profiles.boards,
     gateProfiles: gateModels.gates,
     scannerProfiles: gateModels.scanners,
+    hidProfiles: gateModels.hidScanners,
     ...(simSigningKey ? { simSigningKey } : {}),
     ...(sim ? { sim } : {}),
     upstream: { ...config.upstream, token },

@@ -2,6 +2,7 @@
 // come from here, so the file a technician edits and the code that reads it cannot drift apart.
 import { z } from 'zod';
 import { gateLineNames } from '../drivers/gpio/gate-profile.js';
+import { camera, cameraHealth } from './cameras.js';
 import { id } from './id.js';
 import { bus, checkShelves, product, shelf } from './shelves.js';
 
@@ -118,14 +119,38 @@ export const gateSchema = z.strictObject({
     .describe('onoff: which GPIO chip the line numbers are on'),
 });
 
+const usbId = z.number().int().min(0).max(0xffff);
+
+const hidMatch = z.strictObject({
+  vendorId: usbId.optional().describe('USB vendor id, as 0xvvvv from `lsusb`'),
+  productId: usbId.optional().describe('USB product id, as 0xpppp from `lsusb`'),
+  serialNumber: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe('Tells identical scanners apart; from `lsusb -v` (iSerial)'),
+  path: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe(
+      'The device path: /dev/hidrawN (hidraw; may change on re-plug) or the USB port such as 1-1.2:1.0 (libusb)',
+    ),
+  usagePage: usbId
+    .optional()
+    .describe('The interface: 0x8C for HID POS, 0x01 for keyboard, when a scanner shows both'),
+});
+
 const scanner = z.strictObject({
   id,
   kind: z.enum(['qr', 'palm']),
   gateId: id.describe('Gate this scanner stands at'),
   driver: z
-    .enum(['sim', 'serial', 'bridge'])
+    .enum(['sim', 'serial', 'hid', 'bridge'])
     .describe(
-      'sim; serial for a USB-CDC QR scanner (one line per code); bridge for a palm scanner behind its vendor bridge',
+      'sim; serial for a USB-CDC QR scanner (one line per code); hid for a USB HID QR scanner (keyboard or HID POS mode); bridge for a palm scanner behind its vendor bridge',
     ),
   path: z
     .string()
@@ -136,7 +161,14 @@ const scanner = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe('serial: the scanner model in devices/ (default qr-usb-cdc)'),
+    .describe(
+      'serial: the scanner model in devices/ (default qr-usb-cdc); hid: the model (default hid-keyboard-wedge-generic)',
+    ),
+  match: hidMatch
+    .optional()
+    .describe(
+      "hid: which USB device it is; each key given must fit and wins over the model's (docs/devices.md, USB HID scanners)",
+    ),
   baudRate: z.number().int().min(300).max(4_000_000).optional().describe("serial: default the profile's"),
   command: z
     .array(z.string().min(1))
@@ -153,11 +185,6 @@ const scanner = z.strictObject({
     )
     .optional()
     .describe("bridge: added to the bridge's environment (a licence file, a sensor's serial number)"),
-});
-
-const camera = z.strictObject({
-  id,
-  driver: z.enum(['sim']),
 });
 
 const devices = z.strictObject({
@@ -308,6 +335,20 @@ export const configSchema = z
       .default({ products: [] })
       .describe('The products on the shelves, with their unit weights'),
     credentials: credentials.prefault({}).describe('How entry credentials are checked'),
+    hid: z
+      .strictObject({
+        driver: z
+          .enum(['hidraw', 'libusb'])
+          .default('hidraw')
+          .describe(
+            "node-hid's driver for every HID scanner: hidraw (needs libudev1), or libusb (needs libusb-1.0-0; detaches the kernel's keyboard driver, so a keyboard-mode scanner's codes stop reaching the console)",
+          ),
+      })
+      .prefault({})
+      .describe('USB HID scanners (docs/devices.md, USB HID scanners)'),
+    cameraHealth: cameraHealth
+      .prefault({})
+      .describe('How camera probes are judged and how many run at once (docs/devices.md, Cameras)'),
     store: store
       .prefault({})
       .describe(
@@ -359,6 +400,11 @@ export const configSchema = z
         at(s.command ? 'command' : 'env', 'only for a bridge');
       if (s.driver !== 'serial' && (s.path || s.baudRate))
         at(s.path ? 'path' : 'baudRate', 'only for a serial scanner');
+      if (s.driver === 'hid' && s.kind === 'palm')
+        at('driver', 'palm scanners connect through their vendor bridge');
+      if (s.driver !== 'hid' && s.match) at('match', 'only for a HID scanner');
+      if (s.driver !== 'serial' && s.driver !== 'hid' && s.profile)
+        at('profile', 'only for a serial or HID scanner');
     });
     c.devices.gates.forEach((g, i) => {
       const at = (key: string, message: string) =>

@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyActorRef } from 'xstate';
 import type { HubConfig } from '../config/load.js';
+import { openCameraProbe } from '../drivers/camera/probes.js';
 import { openOnoffChip } from '../drivers/gpio/onoff.js';
+import { HidScanner } from '../drivers/scanner/hid.js';
+import type { HidTransport } from '../drivers/scanner/hid-transport.js';
+import { nodeHidTransport } from '../drivers/scanner/node-hid.js';
 import { PalmBridge } from '../drivers/scanner/palm-bridge.js';
 import type { Scan } from '../drivers/scanner/port.js';
 import { SerialScanner } from '../drivers/scanner/serial.js';
@@ -17,6 +21,8 @@ import type { EventData } from '../events/catalogue.js';
 import { SimStore } from '../sim/index.js';
 import { type Clock, systemClock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
+import { Slots } from '../system/slots.js';
+import type { CameraHealthActor, CameraHealthContext, CameraOutage } from './camera-health.js';
 import type { Gates } from './gates.js';
 import { closeDevice, createCameraHealthActor, createDeviceLinkActor } from './index.js';
 import type { ShelfEmitted } from './shelf.js';
@@ -35,22 +41,32 @@ export interface DevicesOptions {
   onShelf?: (report: ShelfReport) => void;
   /** Opens serial ports; tests may give pseudo-terminals or fakes. */
   openSerial?: OpenSerial;
+  /** Lists and opens HID devices; node-hid (loaded on first use) unless a test gives a fake. */
+  hidTransport?: HidTransport;
   /** The gates, joined to the store; without it no gate or scanner is started. */
   gates?: Gates;
   /** What the simulated store's staff do after a fire drill: reset the emergency. */
   resetEmergency?: () => void;
+  /** Receives each camera outage once it is over. */
+  onOutage?: (outage: Required<CameraOutage>) => void;
 }
+
+/** What diagnostics show of a camera: its health, probe count, last measures and outages. */
+export type CameraView = Omit<CameraHealthContext, 'wiring' | 'runs'>;
 
 export class Devices {
   readonly sim: SimStore | undefined;
   readonly #actors: AnyActorRef[] = [];
+  readonly #cameras: CameraHealthActor[] = [];
   readonly #gates: Gates | undefined;
   readonly #openSerial: OpenSerial;
+  #hidTransport: HidTransport | undefined;
   readonly #statuses = new Map<string, DeviceStatusData>();
   readonly #config: HubConfig;
   readonly #log: Logger;
   readonly #report: (status: DeviceStatusData) => void;
   readonly #clock: Clock;
+  readonly #onOutage: (outage: Required<CameraOutage>) => void;
   readonly shelves: Shelves;
 
   /** `report` receives every change of a device's health, the data of a `device.status` event. */
@@ -66,8 +82,16 @@ export class Devices {
     this.#report = report;
     this.#clock = clock;
     this.#gates = options.gates;
+    this.#onOutage = (outage) => {
+      try {
+        options.onOutage?.(outage);
+      } catch (err) {
+        this.#log.error({ err, deviceId: outage.deviceId }, 'could not report a camera outage');
+      }
+    };
     this.#gates?.reportStatus((status) => this.#onStatus(status));
     this.#openSerial = options.openSerial ?? openSerialPort;
+    this.#hidTransport = options.hidTransport;
     const d = config.devices;
     // The schema requires `sim` whenever a device uses it.
     this.sim = config.sim ? new SimStore(d, config.sim, clock, log) : undefined;
@@ -155,6 +179,14 @@ export class Devices {
     return [...this.#statuses.values()];
   }
 
+  /** Each camera's health with its last measures and outages, for diagnostics and `hub.status`. */
+  cameras(): CameraView[] {
+    return this.#cameras.map((actor) => {
+      const { wiring: _wiring, runs: _runs, ...view } = actor.getSnapshot().context;
+      return view;
+    });
+  }
+
   /** The last reported health of one device; undefined until it has reported. */
   status(deviceId: string): DeviceStatusData | undefined {
     return this.#statuses.get(deviceId);
@@ -188,7 +220,9 @@ export class Devices {
             ? sim?.scanner(s.id)
             : s.driver === 'bridge'
               ? this.#palmBridge(s)
-              : this.#serialScanner(s);
+              : s.driver === 'hid'
+                ? this.#hidScanner(s)
+                : this.#serialScanner(s);
         // The schema requires a sim section whenever a device uses it.
         if (!link) throw new Error('no simulated store');
         const gates = this.#gates;
@@ -198,13 +232,46 @@ export class Devices {
         );
       });
     }
-    if (!sim) return;
-    for (const c of devices.cameras) {
-      this.#startOne(c.id, 'camera', () =>
-        this.#watch(createCameraHealthActor({ deviceId: c.id, probe: sim.camera(c.id) }, this.#clock)),
-      );
+    this.#startCameras(sim);
+    sim?.start();
+  }
+
+  /**
+   * One health watch per camera. Their probes share `cameraHealth.concurrentProbes` turns; waiting for
+   * a turn spreads the first round, and each camera's next probe is an interval after its last.
+   */
+  #startCameras(sim: SimStore | undefined): void {
+    const { cameras } = this.#config.devices;
+    const slots = new Slots(this.#config.cameraHealth.concurrentProbes);
+    const { offlineAfter, degradedAfter, recoverAfter } = this.#config.cameraHealth;
+    for (const c of cameras) {
+      this.#startOne(c.id, 'camera', () => {
+        // The schema requires a sim section whenever a device uses it.
+        const probe = c.driver === 'sim' ? sim?.camera(c.id) : openCameraProbe(c, this.#clock);
+        if (!probe) throw new Error('no simulated store');
+        const actor = createCameraHealthActor(
+          {
+            deviceId: c.id,
+            probe,
+            intervalMs: c.intervalSeconds * 1000,
+            timeoutMs: c.timeoutMs,
+            // Picked one by one: the camera's URL (and its credentials) stays out of the snapshot.
+            limits: {
+              minFps: c.minFps,
+              maxLatencyMs: c.maxLatencyMs,
+              maxFirstFrameMs: c.maxFirstFrameMs,
+              minKbps: c.minKbps,
+            },
+            hysteresis: { offlineAfter, degradedAfter, recoverAfter },
+            slots,
+          },
+          this.#clock,
+        );
+        actor.on('outage', ({ type: _type, ...outage }) => this.#onOutage(outage));
+        this.#watch(actor);
+        this.#cameras.push(actor);
+      });
     }
-    sim.start();
   }
 
   async #startGates(sim: SimStore | undefined): Promise<void> {
@@ -244,6 +311,21 @@ export class Devices {
       baudRate: s.baudRate,
       clock: this.#clock,
       openSerial: this.#openSerial,
+      log: this.#log.child({ scannerId: s.id }),
+    });
+  }
+
+  #hidScanner(s: HubConfig['devices']['scanners'][number]): HidScanner {
+    const profile = this.#config.hidProfiles.get(s.id);
+    if (!profile) throw new Error(`no model for scanner "${s.id}"`);
+    // One transport for every HID scanner: node-hid's driver is the process's, and they share a listing.
+    this.#hidTransport ??= nodeHidTransport({ driver: this.#config.hid.driver });
+    return new HidScanner({
+      id: s.id,
+      profile,
+      match: s.match,
+      transport: this.#hidTransport,
+      clock: this.#clock,
       log: this.#log.child({ scannerId: s.id }),
     });
   }

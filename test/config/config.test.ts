@@ -424,3 +424,74 @@ sim: {}
     'devices.scanners[0].env: environment variable names: capitals, digits and _',
   ]);
 });
+
+t.test(
+  'cameras: each driver needs its kind of URL, and a password in a URL never shows in a problem',
+  async (t) => {
+    const dir = t.testdir({
+      token: 'abc',
+      'cameras.yaml': `${minimal}devices:
+  cameras:
+    - { id: c1, driver: rtsp, url: "rtsp://admin:Hunter2-secret@10.0.0.21:554/Streaming/Channels/102" }
+    - { id: c2, driver: rtsp }
+    - { id: c3, driver: rtsp, url: "http://admin:Hunter2-secret@10.0.0.22/snapshot.jpg" }
+    - { id: c4, driver: http, url: "not a url at all Hunter2-secret" }
+    - { id: c5, driver: tcp, url: "tcp://10.0.0.23" }
+    - { id: c6, driver: sim, url: "rtsp://10.0.0.24/1" }
+    - { id: c7, driver: rtsp, url: "rtsp://10.0.0.25/1", playMs: 6000, timeoutMs: 5000 }
+    - { id: c8, driver: http, url: "https://10.0.0.26/cgi-bin/snapshot.cgi", intervalSeconds: 30 }
+sim: {}
+cameraHealth: { concurrentProbes: 0 }
+`,
+    });
+    const problems = problemsOf(join(dir, 'cameras.yaml'));
+    t.same(problems.sort(), [
+      'cameraHealth.concurrentProbes: Too small: expected number to be >=1',
+      'devices.cameras[1].url: required for an rtsp camera',
+      'devices.cameras[2].url: an rtsp camera needs a rtsp:// URL',
+      'devices.cameras[3].url: not a URL (not repeated here: it may hold a password)',
+      'devices.cameras[4].url: camera URL tcp://10.0.0.23 needs a port (tcp://host:port)',
+      'devices.cameras[5].url: not for a simulated camera',
+      'devices.cameras[6].playMs: must be shorter than timeoutMs',
+    ]);
+    t.notOk(
+      problems.some((p) => p.includes('Hunter2')),
+      'no password, whether the URL parses or not',
+    );
+  },
+);
+
+t.test('HID scanners: a model or a match must name the USB device, and match is for HID alone', async (t) => {
+  const scanners = (list: string) => `${minimal}devices:
+  gates: [{ id: g1, role: entry, driver: sim, profile: gate-swing }]
+  scanners:
+${list}
+hid: { driver: libusb }
+sim: {}
+`;
+  const dir = t.testdir({
+    token: 'abc',
+    'shape.yaml':
+      scanners(`    - { id: s1, kind: palm, gateId: g1, driver: hid, match: { path: /dev/hidraw0 } }
+    - { id: s2, kind: qr, gateId: g1, driver: serial, path: /dev/ttyACM0, match: { vendorId: 1 } }
+    - { id: s3, kind: qr, gateId: g1, driver: sim, profile: hid-pos-newland-fm420 }`),
+    'models.yaml':
+      scanners(`    - { id: s1, kind: qr, gateId: g1, driver: hid, profile: hid-pos-newland-fm420 }
+    - { id: s2, kind: qr, gateId: g1, driver: hid }
+    - { id: s3, kind: qr, gateId: g1, driver: hid, match: { vendorId: 0x0c2e, productId: 0x0b61 } }
+    - { id: s4, kind: qr, gateId: g1, driver: hid, profile: hid-no-such-model, match: { vendorId: 1 } }`),
+  });
+  t.same(problemsOf(join(dir, 'shape.yaml')).sort(), [
+    'devices.scanners[0].driver: palm scanners connect through their vendor bridge',
+    'devices.scanners[1].match: only for a HID scanner',
+    'devices.scanners[2].profile: only for a serial or HID scanner',
+  ]);
+  const models = problemsOf(join(dir, 'models.yaml')).map((p) => p.split('\n')[0]);
+  t.equal(models.length, 2, models.join('\n'));
+  t.equal(
+    models[0],
+    'devices.scanners[1].match: the model USB keyboard-mode scanner (generic) names no USB device; give vendorId and productId (or serialNumber, or path)',
+    'a generic model needs the ids from the configuration',
+  );
+  t.match(models[1], /^devices\.scanners\[3\]\.profile: .*hid-no-such-model/);
+});

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { CommandHandler } from '../../src/commands/index.js';
 import { registerShelfCommands } from '../../src/commands/shelves.js';
+import { camera } from '../../src/config/cameras.js';
 import type { HubConfig } from '../../src/config/load.js';
 import { loadProfile } from '../../src/drivers/weight/profiles.js';
 import { Devices, type ShelfReport } from '../../src/machines/devices.js';
@@ -15,6 +16,8 @@ import { Secret } from '../../src/system/secret.js';
 import { FakeSerial } from '../helpers/fake-serial.js';
 import type { TestContext } from '../helpers/tap-types.js';
 
+const simCamera = (id: string) => camera.parse({ id, driver: 'sim' });
+
 function hub(dataDir: string): HubConfig {
   return {
     hub: { id: 'hub-1', storeId: 'store-1' },
@@ -23,6 +26,7 @@ function hub(dataDir: string): HubConfig {
     boardProfiles: new Map(),
     gateProfiles: new Map(),
     scannerProfiles: new Map(),
+    hidProfiles: new Map(),
     upstream: {
       url: 'ws://127.0.0.1:1/hub',
       token: new Secret('x'),
@@ -56,10 +60,7 @@ function hub(dataDir: string): HubConfig {
           ],
         },
       ],
-      cameras: [
-        { id: 'cam-1', driver: 'sim' },
-        { id: 'cam-2', driver: 'sim' },
-      ],
+      cameras: [simCamera('cam-1'), simCamera('cam-2')],
     },
     catalogue: {
       products: [
@@ -68,6 +69,8 @@ function hub(dataDir: string): HubConfig {
       ],
     },
     credentials: { cloudTimeoutMs: 1500 },
+    hid: { driver: 'hidraw' },
+    cameraHealth: { concurrentProbes: 4, offlineAfter: 3, degradedAfter: 2, recoverAfter: 2 },
     store: { criticalDevices: [], closeWithoutCoverage: true, warmUpSeconds: 60 },
     sim: {
       seed: 5,

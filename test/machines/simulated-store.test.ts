@@ -2,6 +2,7 @@
 // device-link actor, every camera behind a camera-health actor, and `status` emits becoming
 // device.status events.
 import t from 'tap';
+import { camera } from '../../src/config/cameras.js';
 import type { Config } from '../../src/config/schema.js';
 import type { SampleBatch } from '../../src/drivers/weight/port.js';
 import {
@@ -16,6 +17,8 @@ import { FakeClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
 import { Random } from '../../src/system/random.js';
 
+const simCamera = (id: string) => camera.parse({ id, driver: 'sim' });
+
 const devices: Config['devices'] = {
   gates: [{ id: 'gate-in', role: 'entry', driver: 'sim', profile: 'gate-swing' }],
   scanners: [{ id: 'qr-in', kind: 'qr', gateId: 'gate-in', driver: 'sim' }],
@@ -23,7 +26,7 @@ const devices: Config['devices'] = {
   shelves: [
     { id: 'shelf-a1', driver: 'sim', plates: 4, sampleRateHz: 40, cameras: ['cam-a'], planogram: [] },
   ],
-  cameras: [{ id: 'cam-a', driver: 'sim' }],
+  cameras: [simCamera('cam-a')],
 };
 
 t.test('device.status events flow from the simulated store, faults and recoveries included', async (t) => {
@@ -69,8 +72,14 @@ t.test('device.status events flow from the simulated store, faults and recoverie
       },
       clock,
     ),
-    createCameraHealthActor({ deviceId: 'cam-a', probe: sim.camera('cam-a') }, clock),
   ];
+  // Probed every second: the simulated faults last seconds, a real camera's outages longer.
+  const camera = createCameraHealthActor(
+    { deviceId: 'cam-a', probe: sim.camera('cam-a'), intervalMs: 1000 },
+    clock,
+  );
+  camera.on('status', record);
+  camera.start();
   for (const actor of actors) {
     actor.on('status', record);
     actor.start();
@@ -120,7 +129,7 @@ t.test('device.status events flow from the simulated store, faults and recoverie
     `${samples} samples reached the shelf's consumer in ${Math.round(online / 1000)} s online at 40 Hz`,
   );
 
-  await Promise.all(actors.map((actor) => closeDevice(actor)));
+  await Promise.all([...actors, camera].map((actor) => closeDevice(actor)));
   sim.stop();
   t.equal(clock.pending, 0, 'nothing left running');
 });

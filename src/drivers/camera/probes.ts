@@ -1,0 +1,27 @@
+// Picks the probe a configured camera is watched with. The probe's own waits are a little shorter
+// than the health machine's timeout for the whole probe, so a camera that stalls at one step is
+// reported with that step's reason ("no answer to RTSP DESCRIBE …") rather than a generic one.
+import type { CameraConfig } from '../../config/schema.js';
+import type { Clock } from '../../system/clock.js';
+import { HttpSnapshotProbe } from './http-snapshot.js';
+import type { CameraProbe } from './port.js';
+import { RtspProbe } from './rtsp.js';
+import { TcpProbe } from './tcp.js';
+
+const MARGIN_MS = 100;
+
+/** The probe for a real camera (driver rtsp, http or tcp); throws, the URL masked, when it cannot make one. */
+export function openCameraProbe(camera: CameraConfig, clock: Clock): CameraProbe {
+  const { driver, url, timeoutMs, playMs } = camera;
+  if (driver === 'sim' || url === undefined)
+    throw new Error(`a ${driver} camera without a URL has no real probe`);
+  const inner = (spent: number) => Math.max(MARGIN_MS, timeoutMs - spent - MARGIN_MS);
+  switch (driver) {
+    case 'rtsp':
+      return new RtspProbe(url, { playMs, timeoutMs: inner(playMs), clock });
+    case 'http':
+      return new HttpSnapshotProbe(url, { timeoutMs: inner(0), clock });
+    case 'tcp':
+      return new TcpProbe(url, { timeoutMs: inner(0), clock });
+  }
+}
