@@ -6,8 +6,11 @@ import { stat } from 'node:fs/promises';
 import type { Clock, TimerHandle } from '../system/clock.js';
 
 export interface PresenceWatchOptions {
-  /** Whether the device is there now; a rejection counts as absent. */
-  check: () => Promise<boolean>;
+  /**
+   * Whether the device is there now; undefined when that cannot be told at the moment (a listing
+   * failed), which leaves presence as it was. A rejection counts as absent.
+   */
+  check: () => Promise<boolean | undefined>;
   clock: Clock;
   /** How often to look. */
   everyMs: number;
@@ -29,6 +32,11 @@ export class PresenceWatch {
     this.#options = options;
   }
 
+  /** Whether the device was there at the last look; undefined when nobody listens or nothing is known. */
+  get present(): boolean | undefined {
+    return this.#present;
+  }
+
   /** Subscribes; polling starts with the first listener and stops with the last. */
   subscribe(listener: (present: boolean) => void): () => void {
     this.#listeners.add(listener);
@@ -46,8 +54,8 @@ export class PresenceWatch {
     const present = await this.#options.check().catch(() => false);
     if (generation !== this.#generation) return;
     const before = this.#present;
-    this.#present = present;
-    if (before !== undefined && before !== present)
+    this.#present = present ?? before;
+    if (before !== undefined && present !== undefined && before !== present)
       for (const listener of [...this.#listeners]) listener(present);
     if (generation !== this.#generation) return;
     this.#timer = this.#options.clock.setTimeout(() => void this.#look(generation), this.#options.everyMs);

@@ -4,6 +4,7 @@
 // not the scanner's is counted and ignored; memory stays bounded whatever the scanner sends.
 import type { Clock, TimerHandle } from '../../system/clock.js';
 import type { Logger } from '../../system/log.js';
+import { PresenceWatch } from '../presence.js';
 import { QuietLog } from '../weight/quiet-log.js';
 import type { HidScan, HidScanStats, HidTrouble } from './hid-code.js';
 import { HidKeyboardDecoder } from './hid-keyboard.js';
@@ -68,16 +69,13 @@ export class HidScanner implements ScannerLink {
   readonly #decoder: HidKeyboardDecoder | HidPosDecoder;
   readonly #data = new Set<(scan: Scan) => void>();
   readonly #lost = new Set<(reason: string) => void>();
-  readonly #presence = new Set<(present: boolean) => void>();
+  readonly #presence: PresenceWatch;
   #handle: HidHandle | undefined;
   #device: HidDeviceInfo | undefined;
   #opening: Promise<void> | undefined;
   /** Bumped by close: an open still under way then gives its handle back. */
   #generation = 0;
   #staleTimer: TimerHandle | undefined;
-  #presenceTimer: TimerHandle | undefined;
-  #present: boolean | undefined;
-  #polling = false;
   #ignoredReports = 0;
   #enumerationFailures = 0;
 
@@ -94,6 +92,11 @@ export class HidScanner implements ScannerLink {
     this.#log = options.log?.child({ scanner: options.id });
     this.#quiet = this.#log && new QuietLog(this.#log, options.clock);
     this.#presenceEveryMs = options.presenceEveryMs ?? 1000;
+    this.#presence = new PresenceWatch({
+      check: () => this.#isListed(),
+      clock: options.clock,
+      everyMs: this.#presenceEveryMs,
+    });
     const onScan = (scan: HidScan) => this.#deliver(scan);
     const onTrouble = (trouble: HidTrouble) => this.#warn(trouble.kind, trouble.message);
     const { profile } = options;
@@ -134,24 +137,14 @@ export class HidScanner implements ScannerLink {
 
   /** Lists the HID devices every presenceEveryMs while anyone listens; tells each change of "a matching one is there". */
   onPresence(listener: (present: boolean) => void): () => void {
-    this.#presence.add(listener);
-    if (this.#presence.size === 1) {
-      this.#presenceTimer = this.#clock.setInterval(() => void this.#poll(), this.#presenceEveryMs);
-      void this.#poll();
-    }
-    return () => {
-      if (!this.#presence.delete(listener) || this.#presence.size > 0) return;
-      this.#clock.clearInterval(this.#presenceTimer);
-      this.#presenceTimer = undefined;
-      this.#present = undefined;
-    };
+    return this.#presence.subscribe(listener);
   }
 
   get stats(): Readonly<HidScannerStats> {
     return {
       ...this.#decoder.stats,
       open: this.#handle !== undefined,
-      present: this.#present,
+      present: this.#presence.present,
       device: this.#device && describeHidDevice(this.#device),
       ignoredReports: this.#ignoredReports,
       enumerationFailures: this.#enumerationFailures,
@@ -245,26 +238,18 @@ export class HidScanner implements ScannerLink {
     }, staleAt - this.#clock.now());
   }
 
-  async #poll(): Promise<void> {
-    if (this.#polling) return;
-    this.#polling = true;
-    const session = this.#presenceTimer;
+  /** Whether a matching device is listed; undefined when the listing failed (presence stays as it was). */
+  async #isListed(): Promise<boolean | undefined> {
     try {
       const devices = await recentHidDevices(this.#transport, this.#clock, this.#presenceEveryMs);
-      if (session !== this.#presenceTimer) return;
-      const present = devices.some((d) => fitsHidDevice(d, this.#want));
-      const before = this.#present;
-      this.#present = present;
-      if (before !== undefined && before !== present)
-        for (const listener of [...this.#presence]) listener(present);
+      return devices.some((d) => fitsHidDevice(d, this.#want));
     } catch (err) {
       this.#enumerationFailures++;
       this.#warn(
         'enumeration',
         `cannot list the HID devices to see whether the scanner is there: ${messageOf(err)}`,
       );
-    } finally {
-      this.#polling = false;
+      return undefined;
     }
   }
 
