@@ -172,10 +172,8 @@ export class App {
         name: 'store',
         start: () => {
           this.store.start();
-          this.mode.start();
         },
         stop: () => {
-          this.mode.stop();
           this.store.stop();
           memory.flush();
           this.#replayCache?.close();
@@ -193,6 +191,8 @@ export class App {
         },
       },
       { name: 'devices', start: () => this.devices.start(), stop: () => this.devices.stop() },
+      // Last, so its first announcement already knows how the devices came up, not one per device.
+      { name: 'store mode', start: () => this.mode.start(), stop: () => this.mode.stop() },
     ];
   }
 

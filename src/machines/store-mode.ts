@@ -99,7 +99,11 @@ export interface ModeKeeperOptions {
 export class StoreModeKeeper {
   readonly #opts: ModeKeeperOptions;
   #current: StoreModeData | undefined;
+  /** What the cloud was last told. */
+  #announced: StoreModeData | undefined;
+  #flush: unknown;
   #warmingUp = true;
+  #started = false;
   #timer: unknown;
 
   constructor(options: ModeKeeperOptions) {
@@ -113,6 +117,7 @@ export class StoreModeKeeper {
 
   /** Starts the warm-up and announces the first mode. */
   start(): void {
+    this.#started = true;
     this.#warmingUp = this.#opts.warmUpMs > 0;
     if (this.#warmingUp)
       this.#timer = this.#opts.clock.setTimeout(() => {
@@ -122,15 +127,28 @@ export class StoreModeKeeper {
     this.update();
   }
 
-  /** Something the mode depends on changed. */
+  /**
+   * Something the mode depends on changed. The mode is recomputed at once (the entry desk reads
+   * `current`); announcing waits for the end of this turn of the event loop, so a burst of device
+   * reports (a hub starting, a USB hub browning out) is one announcement. Nothing before `start`.
+   */
   update(): void {
-    const next = this.#compute();
-    if (sameMode(this.#current, next)) return;
-    this.#current = next;
-    this.#opts.announce(next);
+    if (!this.#started) return;
+    this.#current = this.#compute();
+    if (this.#flush !== undefined) return;
+    this.#flush = this.#opts.clock.setTimeout(() => {
+      this.#flush = undefined;
+      const now = this.#current;
+      if (!now || sameMode(this.#announced, now)) return;
+      this.#announced = now;
+      this.#opts.announce(now);
+    }, 0);
   }
 
   stop(): void {
+    this.#started = false;
+    this.#opts.clock.clearTimeout(this.#flush);
+    this.#flush = undefined;
     if (this.#timer !== undefined) this.#opts.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }

@@ -148,30 +148,70 @@ t.test(
       announce: (m) => announced.push(m),
     });
     keeper.start();
+    clock.advance(0);
     t.same(announced, [{ mode: 'degraded', reasons: ['warming up: no camera sees shelf-1'] }]);
     keeper.update();
+    clock.advance(0);
     t.equal(announced.length, 1, 'nothing new, nothing announced');
     clock.advance(60_000);
     t.same(announced.at(-1), { mode: 'closed', reasons: ['no camera sees shelf-1'] }, 'the minute is over');
     current = facts();
     keeper.update();
-    t.same(keeper.current, { mode: 'open', reasons: [] });
+    t.same(keeper.current, { mode: 'open', reasons: [] }, 'the mode itself is known at once');
+    clock.advance(0);
     t.equal(announced.length, 3);
     keeper.stop();
   },
 );
 
+t.test(
+  'a burst of device reports in one turn is one announcement, and a change undone within it none',
+  async (t) => {
+    const clock = new FakeClock();
+    const announced: StoreModeData[] = [];
+    let current = facts();
+    const keeper = new StoreModeKeeper({
+      rules,
+      warmUpMs: 0,
+      clock,
+      facts: () => current,
+      announce: (m) => announced.push(m),
+    });
+    keeper.update();
+    clock.advance(0);
+    t.same(announced, [], 'nothing before start');
+    keeper.start();
+    for (const coverage of ['none', 'partial', 'full'] as const) {
+      current = facts({ shelves: [{ shelfId: 'shelf-1', cameras: 2, coverage }] });
+      keeper.update();
+    }
+    clock.advance(0);
+    t.same(announced, [{ mode: 'open', reasons: [] }], 'three reports, one announcement: how it ended');
+    current = facts({ shelves: [{ shelfId: 'shelf-1', cameras: 2, coverage: 'none' }] });
+    keeper.update();
+    t.equal(keeper.current.mode, 'closed', 'closed at once for the entry desk');
+    current = facts();
+    keeper.update();
+    clock.advance(0);
+    t.equal(announced.length, 1, 'closed and open again in one turn: the cloud is not told twice');
+    keeper.stop();
+    t.equal(clock.pending, 0, 'stopping leaves nothing scheduled');
+  },
+);
+
 t.test('without a warm-up the rules apply from the start', async (t) => {
   const announced: StoreModeData[] = [];
+  const clock = new FakeClock();
   const keeper = new StoreModeKeeper({
     rules,
     warmUpMs: 0,
-    clock: new FakeClock(),
+    clock,
     facts: () => facts({ set: 'closed' }),
     announce: (m) => announced.push(m),
   });
   t.same(keeper.current.mode, 'closed', 'readable before start');
   keeper.start();
+  clock.advance(0);
   t.same(announced, [{ mode: 'closed', reasons: ['closed: entry refused, exits free'] }]);
   keeper.stop();
 });
