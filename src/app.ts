@@ -275,6 +275,7 @@ export class App {
       shelves: this.devices.shelves.report(),
       store: { ...storeReport(this.store), announced: this.mode.current },
       gates: this.gates.report(),
+      cameras: this.devices.cameras(),
       emitFailures: this.stats.emitFailures,
     };
   }

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { parseCameraUrl } from '../drivers/camera/url.js';
 import { id } from './id.js';
 
+/** What an RTSP probe needs besides watching the stream: connecting, OPTIONS, DESCRIBE, SETUP, PLAY. */
+const MIN_REQUEST_MS = 1000;
+
 const schemeOf = { rtsp: ['rtsp'], http: ['http', 'https'], tcp: ['tcp'] } as const;
 
 export const camera = z
@@ -41,7 +44,7 @@ export const camera = z
       .min(200)
       .max(30_000)
       .default(1000)
-      .describe('rtsp: how long each probe watches the stream; shorter than timeoutMs'),
+      .describe('rtsp: how long each probe watches the stream; at least 1000 ms shorter than timeoutMs'),
     minFps: z.number().min(0).max(240).default(5).describe('Fewer frames a second is degraded'),
     maxLatencyMs: z
       .number()
@@ -87,8 +90,12 @@ export const camera = z
       // The message shows the URL with its credentials masked.
       ctx.addIssue({ code: 'custom', path: ['url'], message: (err as Error).message });
     }
-    if (c.driver === 'rtsp' && c.playMs >= c.timeoutMs)
-      ctx.addIssue({ code: 'custom', path: ['playMs'], message: 'must be shorter than timeoutMs' });
+    if (c.driver === 'rtsp' && c.playMs + MIN_REQUEST_MS > c.timeoutMs)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['playMs'],
+        message: `must be at least ${MIN_REQUEST_MS} ms shorter than timeoutMs: connecting and asking for the stream take time too`,
+      });
   });
 
 export const cameraHealth = z.strictObject({

@@ -56,7 +56,12 @@ export class PresenceWatch {
     const before = this.#present;
     this.#present = present ?? before;
     if (before !== undefined && present !== undefined && before !== present)
-      for (const listener of [...this.#listeners]) listener(present);
+      for (const listener of [...this.#listeners]) {
+        // One listener failing must neither stop the others hearing nor end the watching.
+        try {
+          listener(present);
+        } catch {}
+      }
     if (generation !== this.#generation) return;
     this.#timer = this.#options.clock.setTimeout(() => void this.#look(generation), this.#options.everyMs);
   }

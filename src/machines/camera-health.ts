@@ -72,6 +72,10 @@ interface Wiring {
 
 export interface CameraHealthContext extends DeviceHealth {
   runs: Runs;
+  /** When the current run of probes short of good began (the end of its first probe); undefined while good. */
+  troubleSince: number | undefined;
+  /** When the current run of good probes began; undefined while in trouble. */
+  goodSince: number | undefined;
   probes: number;
   /** When the probe under way (or the last one) began, waiting for its turn included. */
   startedAt: number;
@@ -94,6 +98,11 @@ const defaultHysteresis: CameraHysteresis = { offlineAfter: 3, degradedAfter: 2,
 /** Waits for a turn, then probes; a probe still out after `timeoutMs` is aborted and counts as failed. */
 async function probeInTurn(wiring: Wiring, signal: AbortSignal): Promise<CameraProbeResult> {
   const release = await wiring.slots.acquire(signal);
+  // Closed in the very turn the turn came: give it back rather than probe for nobody.
+  if (signal.aborted) {
+    release();
+    throw signal.reason;
+  }
   const stop = new AbortController();
   const abort = () => stop.abort(signal.reason);
   signal.addEventListener('abort', abort, { once: true });
@@ -146,7 +155,18 @@ export const cameraHealthMachine = setup({
       const now = wiring.clock.now();
       const verdict = judge(result, wiring.limits);
       const runs = countRuns(context.runs, verdict);
-      enqueue.assign({ runs, probes: context.probes + 1, last: { ...result, at: now } });
+      const good = verdict.kind === 'good';
+      // An outage is dated from its first bad probe and to its first good one, not from when the
+      // hysteresis let the health change: the cloud needs the minutes the camera really missed.
+      const troubleSince = good ? undefined : (context.troubleSince ?? now);
+      const goodSince = good ? (context.goodSince ?? now) : undefined;
+      enqueue.assign({
+        runs,
+        troubleSince,
+        goodSince,
+        probes: context.probes + 1,
+        last: { ...result, at: now },
+      });
       const next = nextHealth(context.status, context.reason === STARTING, runs, verdict, wiring.hysteresis);
       const change = next && statusChange(context, next.status, next.reason, now);
       if (!change) return;
@@ -156,11 +176,13 @@ export const cameraHealthMachine = setup({
       const open = context.outage;
       if (status === 'online') {
         if (!open) return;
-        const over = { ...open, to: now };
+        const over = { ...open, to: goodSince ?? now };
         enqueue.assign({ outage: undefined, outages: [...context.outages, over].slice(-wiring.outagesKept) });
         enqueue.emit({ type: 'outage', ...over });
       } else if (!open) {
-        enqueue.assign({ outage: { deviceId: context.deviceId, from: now, worst: status, reason } });
+        enqueue.assign({
+          outage: { deviceId: context.deviceId, from: troubleSince ?? now, worst: status, reason },
+        });
       } else if (status === 'offline' && open.worst !== 'offline') {
         enqueue.assign({ outage: { ...open, worst: 'offline' } });
       }
@@ -175,6 +197,8 @@ export const cameraHealthMachine = setup({
     reason: STARTING,
     since: input.clock.now(),
     runs: noRuns,
+    troubleSince: undefined,
+    goodSince: undefined,
     probes: 0,
     startedAt: input.clock.now(),
     last: undefined,

@@ -57,7 +57,7 @@ interface Wiring {
 export interface DeviceLinkContext extends DeviceHealth {
   /** Failures in a row (failed opens and losses); forgotten after backoff.stableMs online. */
   failures: number;
-  /** The device came back while the old link was still closing: retry as soon as it is closed. */
+  /** The device came back since the link was last online: the next wait for a retry is skipped. */
   reappeared: boolean;
   /** The wait before the next attempt, as chosen at the last failure. */
   retryInMs: number;
@@ -183,12 +183,13 @@ export const deviceLinkMachine = setup({
     working: {
       initial: 'linked',
       invoke: { src: 'presence', input: ({ context }) => context.wiring.link },
+      // Noted wherever it comes: back during a retry's open that then fails must not wait the backoff.
+      on: { back: { actions: 'noteReappeared' } },
       states: {
         // Watching spans connecting and online: it starts before the open, so a loss between the open and
         // the next state is not missed, and it is not torn down when the open succeeds.
         linked: {
           initial: 'connecting',
-          entry: assign({ reappeared: false }),
           invoke: {
             src: 'watch',
             input: ({ context }) => context.wiring,
@@ -228,7 +229,10 @@ export const deviceLinkMachine = setup({
               },
             },
             online: {
-              entry: { type: 'report', params: { status: 'online', reason: ONLINE_REASON } },
+              entry: [
+                { type: 'report', params: { status: 'online', reason: ONLINE_REASON } },
+                assign({ reappeared: false }),
+              ],
               after: { stable: { actions: 'forgetFailures' } },
               on: {
                 degrade: {
@@ -245,7 +249,7 @@ export const deviceLinkMachine = setup({
         offline: {
           // Close whatever is left of the link first, so the next open starts clean.
           initial: 'closing',
-          on: { back: { actions: 'noteReappeared' } },
+          on: { gone: { actions: assign({ reappeared: false }) } },
           states: {
             closing: {
               invoke: {

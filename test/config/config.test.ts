@@ -440,6 +440,7 @@ t.test(
     - { id: c6, driver: sim, url: "rtsp://10.0.0.24/1" }
     - { id: c7, driver: rtsp, url: "rtsp://10.0.0.25/1", playMs: 6000, timeoutMs: 5000 }
     - { id: c8, driver: http, url: "https://10.0.0.26/cgi-bin/snapshot.cgi", intervalSeconds: 30 }
+    - { id: c9, driver: rtsp, url: "rtsp:/admin:Hunter2-secret@10.0.0.27/s" }
 sim: {}
 cameraHealth: { concurrentProbes: 0 }
 `,
@@ -452,7 +453,8 @@ cameraHealth: { concurrentProbes: 0 }
       'devices.cameras[3].url: not a URL (not repeated here: it may hold a password)',
       'devices.cameras[4].url: camera URL tcp://10.0.0.23 needs a port (tcp://host:port)',
       'devices.cameras[5].url: not for a simulated camera',
-      'devices.cameras[6].playMs: must be shorter than timeoutMs',
+      'devices.cameras[6].playMs: must be at least 1000 ms shorter than timeoutMs: connecting and asking for the stream take time too',
+      'devices.cameras[8].url: camera URL rtsp:/***@10.0.0.27/s has no host',
     ]);
     t.notOk(
       problems.some((p) => p.includes('Hunter2')),

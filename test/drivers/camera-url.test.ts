@@ -61,4 +61,16 @@ t.test('redaction hides every userinfo, even in URLs that do not parse', async (
   t.equal(redactUrl('rtsp://10.0.0.5:554/stream1'), 'rtsp://10.0.0.5:554/stream1', 'nothing to hide');
   t.equal(redactUrl('rtsp://admin:p@ss/w@rd@cam/s'), 'rtsp://***@cam/s', 'up to the last @');
   t.equal(redactUrl('http://user:pw@cam/snap.jpg'), 'http://***@cam/snap.jpg');
+  // Spellings URL parsers forgive, typos included.
+  t.equal(redactUrl('rtsp:/admin:hunter2@10.0.0.5/s'), 'rtsp:/***@10.0.0.5/s');
+  t.equal(redactUrl('http:user:hunter2@host:0'), 'http:***@host:0');
+  t.equal(redactUrl('ws:user:hunter2@host'), 'ws:***@host');
+  for (const text of ['rtsp:/admin:hunter2@10.0.0.5/s', 'http:user:hunter2@host:0', 'ws:user:hunter2@host']) {
+    t.throws(() => parseCameraUrl(text), `${redactUrl(text)} is refused`);
+    try {
+      parseCameraUrl(text);
+    } catch (err) {
+      t.notOk((err as Error).message.includes('hunter2'), `no password in: ${(err as Error).message}`);
+    }
+  }
 });

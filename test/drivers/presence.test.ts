@@ -103,3 +103,22 @@ t.test('a device path is watched on the real file system', async (t) => {
   await waitFor(() => told.length === 2, 'the path to be missed');
   t.same(told, [true, false]);
 });
+
+t.test('a listener that throws neither silences the others nor ends the watching', async (t) => {
+  const clock = new FakeClock();
+  let present = true;
+  const watch = new PresenceWatch({ check: async () => present, clock, everyMs: 100 });
+  const told: boolean[] = [];
+  const stopBad = watch.subscribe(() => {
+    throw new Error('listener bug');
+  });
+  const stop = watch.subscribe((p) => told.push(p));
+  await clock.advanceAsync(100);
+  present = false;
+  await clock.advanceAsync(100);
+  present = true;
+  await clock.advanceAsync(100);
+  t.same(told, [false, true]);
+  stop();
+  stopBad();
+});

@@ -69,3 +69,15 @@ t.test(
     );
   },
 );
+
+t.test('an open cut short by a close does not spoil the next open', async (t) => {
+  const pty = await startPtyPair(t);
+  const port = openSerialPort({ path: pty.hubPath, ...profile.serial });
+  t.teardown(() => port.close());
+  const first = port.open();
+  await port.close();
+  // Asked again before the first open has settled, as the device link does after a quick loss.
+  const second = port.open();
+  await t.rejects(first, { message: /closed while it was opening/ });
+  await t.resolves(second, 'the next open is its own, and works');
+});

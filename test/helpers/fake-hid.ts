@@ -104,6 +104,17 @@ export class FakeHid implements HidTransport {
     for (const handle of this.openHandles(path)) handle.fail(UNPLUG_MESSAGE);
   }
 
+  /**
+   * The device leaves the listing but its open handles hear nothing, as with libusb, whose read may
+   * simply block: only the presence watch can tell.
+   */
+  vanish(path: string): void {
+    const device = this.#plugged.get(path);
+    if (!device) throw new Error(`fake HID: nothing plugged in at ${path}`);
+    this.#plugged.delete(path);
+    this.#unplugged.set(path, device);
+  }
+
   /** Puts an unplugged device back, at the same path. */
   replug(path: string): void {
     const device = this.#unplugged.get(path);

@@ -440,3 +440,67 @@ t.test(
     actor.stop();
   },
 );
+
+t.test(
+  'a device plugged back in while a retry is opening is retried at once when that open fails',
+  async (t) => {
+    const clock = new FakeClock(start);
+    const link = pluggableLink(clock);
+    let finishOpen: ((error?: Error) => void) | undefined;
+    const actor = createDeviceLinkActor(
+      { deviceId: 'qr-in', deviceKind: 'scanner', link, onData: () => {}, random: () => 1 },
+      clock,
+    );
+    actor.start();
+    await clock.advanceAsync(0);
+    link.unplug();
+    await clock.advanceAsync(5 * 60_000);
+    // The next retry starts an open that hangs, as a USB open can, and the device returns meanwhile.
+    (link as { open: () => Promise<void> }).open = () =>
+      new Promise<void>((resolve, reject) => {
+        link.opens.push(clock.now() - start);
+        finishOpen = (error) => (error ? reject(error) : resolve());
+      });
+    await clock.advanceAsync(30_000);
+    const opens = link.opens.length;
+    t.ok(finishOpen, 'a retry is opening');
+    link.plugIn();
+    finishOpen?.(new Error('device not found'));
+    await clock.advanceAsync(0);
+    t.equal(link.opens.length, opens + 1, 'tried again at once, not after the 30 s backoff');
+
+    // Back and gone again while the old link closes: no retry at once of a device that is not there.
+    finishOpen?.();
+    await clock.advanceAsync(0);
+    t.equal(actor.getSnapshot().context.status, 'online');
+    actor.stop();
+  },
+);
+
+t.test(
+  'a device that comes back and leaves again while its link closes is not retried at once',
+  async (t) => {
+    const clock = new FakeClock(start);
+    const link = pluggableLink(clock);
+    const actor = createDeviceLinkActor(
+      { deviceId: 'qr-in', deviceKind: 'scanner', link, onData: () => {}, random: () => 1 },
+      clock,
+    );
+    actor.start();
+    await clock.advanceAsync(0);
+    let finishClose: (() => void) | undefined;
+    link.close = () =>
+      new Promise<void>((resolve) => {
+        finishClose = resolve;
+      });
+    link.unplug();
+    link.plugIn();
+    link.unplug();
+    finishClose?.();
+    await clock.advanceAsync(0);
+    t.equal(link.opens.length, 1, 'no open at once of a device that is gone');
+    await clock.advanceAsync(1000);
+    t.equal(link.opens.length, 2, 'it is tried when its backoff is over');
+    actor.stop();
+  },
+);

@@ -86,6 +86,15 @@ sim: {}
     );
     t.match(told[1]?.reason, /unplugged/);
     t.match(told[2]?.reason, /FM420-00172/, 'the retries name the scanner they look for');
+
+    // Pulled where the read just blocks: the next presence listing tells, within its second.
+    hid.vanish(newland.path);
+    await clock.advanceAsync(1000);
+    t.match(
+      devices.status('qr-in'),
+      { status: 'offline', reason: 'unplugged: no longer on the system' },
+      'offline within a second though no read failed',
+    );
     await devices.stop();
   },
 );

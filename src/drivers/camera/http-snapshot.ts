@@ -107,7 +107,7 @@ export class HttpSnapshotProbe implements CameraProbe {
     const type = reply.headers['content-type'] ?? '';
     if (!/^image\//i.test(type))
       throw new CameraDown(
-        `${this.#where} answered ${type ? `"${type.slice(0, 60)}"` : 'no content type'}, not a picture`,
+        `${this.#where} answered ${type ? `"${tame(type.slice(0, 60))}"` : 'no content type'}, not a picture`,
       );
     const length = Number(reply.headers['content-length'] ?? 0);
     if (length > this.#maxBytes) throw new CameraDown(this.#tooBig());

@@ -34,9 +34,8 @@ export function parseCameraUrl(text: string): CameraUrl {
   try {
     url = new URL(text);
   } catch {
-    // Without a scheme:// there is no telling where a password in it begins: not repeated at all.
-    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text))
-      throw new Error('not a URL (not repeated here: it may hold a password)');
+    // Without a scheme there is no telling where a password in it begins: not repeated at all.
+    if (!SCHEME.test(text)) throw new Error('not a URL (not repeated here: it may hold a password)');
     throw problem('is not a URL');
   }
   const scheme = url.protocol.slice(0, -1);
@@ -59,10 +58,14 @@ export function parseCameraUrl(text: string): CameraUrl {
   };
 }
 
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
 /** The URL with any userinfo replaced by `***`, for messages and logs; works on malformed URLs too. */
 export function redactUrl(text: string): string {
-  // Up to the last "@" of the whole text: a password with an unescaped "/" or "@" must not half-show.
-  return text.replace(/^([^:/?#]*:\/\/)(.*)@/s, '$1***@');
+  // From the scheme's colon (however many slashes follow: URL parsers forgive "rtsp:/user:pw@…" and
+  // "http:user:pw@…") up to the last "@" of the whole text, so a password with an unescaped "/" or
+  // "@" does not half-show either.
+  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/*)(.*)@/s, '$1***@');
 }
 
 /** Where a camera is, for reasons: `host:port`, an IPv6 address in brackets. */

@@ -241,7 +241,9 @@ export class HidScanner implements ScannerLink {
   /** Whether a matching device is listed; undefined when the listing failed (presence stays as it was). */
   async #isListed(): Promise<boolean | undefined> {
     try {
-      const devices = await recentHidDevices(this.#transport, this.#clock, this.#presenceEveryMs);
+      // A listing another scanner made up to half a period ago will do: a re-plug is still seen within
+      // one and a half periods, and several scanners share one listing.
+      const devices = await recentHidDevices(this.#transport, this.#clock, this.#presenceEveryMs / 2);
       return devices.some((d) => fitsHidDevice(d, this.#want));
     } catch (err) {
       this.#enumerationFailures++;

@@ -48,6 +48,8 @@ class NodeSerialTransport implements SerialTransport {
   readonly settings: SerialSettings;
   #port: SerialPort | undefined;
   #opening: Promise<void> | undefined;
+  /** An open that a close cut short, until it has let go of the port. */
+  #abandoned: Promise<void> | undefined;
   /** Bumped by close, so an open that finishes after a close knows it is no longer wanted. */
   #generation = 0;
   readonly #dataListeners = new Set<(chunk: Uint8Array) => void>();
@@ -60,14 +62,32 @@ class NodeSerialTransport implements SerialTransport {
 
   open(): Promise<void> {
     if (this.#port) return Promise.resolve();
-    this.#opening ??= this.#open().finally(() => {
-      this.#opening = undefined;
-    });
-    return this.#opening;
+    if (this.#opening) return this.#opening;
+    // An open cut short by a close is still letting go of the port: wait for it, then open afresh
+    // (at once, the port would be busy with the one closing).
+    const before = this.#abandoned ?? Promise.resolve();
+    const generation = this.#generation;
+    const opening: Promise<void> = before
+      .then(() => this.#open(generation))
+      .finally(() => {
+        if (this.#opening === opening) this.#opening = undefined;
+      });
+    this.#opening = opening;
+    return opening;
   }
 
   async close(): Promise<void> {
     this.#generation++;
+    const opening = this.#opening;
+    this.#opening = undefined;
+    if (opening) {
+      const abandoned: Promise<void> = opening
+        .catch(() => {})
+        .finally(() => {
+          if (this.#abandoned === abandoned) this.#abandoned = undefined;
+        });
+      this.#abandoned = abandoned;
+    }
     const port = this.#port;
     this.#port = undefined;
     if (port) await closeQuietly(port);
@@ -104,8 +124,8 @@ class NodeSerialTransport implements SerialTransport {
     return this.#presence.subscribe(listener);
   }
 
-  async #open(): Promise<void> {
-    const generation = this.#generation;
+  /** Opens the port for `generation`: a close since then makes it let go again and fail. */
+  async #open(generation: number): Promise<void> {
     const { SerialPort } = await loadSerialport();
     const { path, baudRate, dataBits, parity, stopBits } = this.settings;
     // serialport's typings hide the `binding` option its constructor honours.
