@@ -218,3 +218,16 @@ t.test('samples reach the sensor and its decisions reach the machine; watchers h
   s.push({ boardId: 'lc-9', t0: 0, rateHz: 10, channels: 2, values: new Float32Array(2) });
   t.equal(sensor.pushed, 2);
 });
+
+t.test("a shelf's calibration survives its adapter being pulled and plugged back", async (t) => {
+  const { s, sensor, saved, feed } = station();
+  sensor.readings = [1200, 900];
+  await s.calibrate({ kind: 'tare', plates: [0, 1] });
+  const calibrated = sensor.calibration();
+  const saves = saved.length;
+  s.actor.send({ type: 'source.down', source: 'lc-1', reason: 'unplugged: no longer on the system' });
+  s.actor.send({ type: 'source.up', source: 'lc-1' });
+  feed();
+  t.same(s.calibration(), calibrated, 'the same calibration in force');
+  t.equal(saved.length, saves, 'nothing re-saved or reset');
+});
