@@ -1,12 +1,11 @@
-// Every configured device as a running actor: picks each device's driver (only the simulated store
-// so far), keeps its link or health machine going and reports each change of health. One device's
-// failure stays that device's: a throwing listener or actor is logged and marked offline.
+// Every configured device as a running actor: picks each device's driver (real or simulated), keeps
+// its link or health machine going and reports each change of health. One device's failure stays
+// that device's: a throwing listener or actor is logged and marked offline.
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyActorRef } from 'xstate';
 import type { HubConfig } from '../config/load.js';
-import { openCameraProbe } from '../drivers/camera/probes.js';
 import { openOnoffChip } from '../drivers/gpio/onoff.js';
 import { HidScanner } from '../drivers/scanner/hid.js';
 import type { HidTransport } from '../drivers/scanner/hid-transport.js';
@@ -21,10 +20,10 @@ import type { EventData } from '../events/catalogue.js';
 import { SimStore } from '../sim/index.js';
 import { type Clock, systemClock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
-import { Slots } from '../system/slots.js';
-import type { CameraHealthActor, CameraHealthContext, CameraOutage } from './camera-health.js';
+import type { CameraHealthActor, CameraOutage } from './camera-health.js';
+import { type CameraView, cameraView, cameraWatches } from './cameras.js';
 import type { Gates } from './gates.js';
-import { closeDevice, createCameraHealthActor, createDeviceLinkActor } from './index.js';
+import { closeDevice, createDeviceLinkActor } from './index.js';
 import type { ShelfEmitted } from './shelf.js';
 import { makeShelfSensor } from './shelf-sensor.js';
 import { productsOf, Shelves } from './shelves.js';
@@ -50,9 +49,6 @@ export interface DevicesOptions {
   /** Receives each camera outage once it is over. */
   onOutage?: (outage: Required<CameraOutage>) => void;
 }
-
-/** What diagnostics show of a camera: its health, probe count, last measures and outages. */
-export type CameraView = Omit<CameraHealthContext, 'wiring' | 'runs'>;
 
 export class Devices {
   readonly sim: SimStore | undefined;
@@ -181,10 +177,7 @@ export class Devices {
 
   /** Each camera's health with its last measures and outages, for diagnostics and `hub.status`. */
   cameras(): CameraView[] {
-    return this.#cameras.map((actor) => {
-      const { wiring: _wiring, runs: _runs, ...view } = actor.getSnapshot().context;
-      return view;
-    });
+    return this.#cameras.map(cameraView);
   }
 
   /** The last reported health of one device; undefined until it has reported. */
@@ -236,37 +229,10 @@ export class Devices {
     sim?.start();
   }
 
-  /**
-   * One health watch per camera. Their probes share `cameraHealth.concurrentProbes` turns; waiting for
-   * a turn spreads the first round, and each camera's next probe is an interval after its last.
-   */
   #startCameras(sim: SimStore | undefined): void {
-    const { cameras } = this.#config.devices;
-    const slots = new Slots(this.#config.cameraHealth.concurrentProbes);
-    const { offlineAfter, degradedAfter, recoverAfter } = this.#config.cameraHealth;
-    for (const c of cameras) {
-      this.#startOne(c.id, 'camera', () => {
-        // The schema requires a sim section whenever a device uses it.
-        const probe = c.driver === 'sim' ? sim?.camera(c.id) : openCameraProbe(c, this.#clock);
-        if (!probe) throw new Error('no simulated store');
-        const actor = createCameraHealthActor(
-          {
-            deviceId: c.id,
-            probe,
-            intervalMs: c.intervalSeconds * 1000,
-            timeoutMs: c.timeoutMs,
-            // Picked one by one: the camera's URL (and its credentials) stays out of the snapshot.
-            limits: {
-              minFps: c.minFps,
-              maxLatencyMs: c.maxLatencyMs,
-              maxFirstFrameMs: c.maxFirstFrameMs,
-              minKbps: c.minKbps,
-            },
-            hysteresis: { offlineAfter, degradedAfter, recoverAfter },
-            slots,
-          },
-          this.#clock,
-        );
+    for (const { deviceId, make } of cameraWatches(this.#config, sim, this.#clock)) {
+      this.#startOne(deviceId, 'camera', () => {
+        const actor = make();
         actor.on('outage', ({ type: _type, ...outage }) => this.#onOutage(outage));
         this.#watch(actor);
         this.#cameras.push(actor);
