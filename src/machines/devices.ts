@@ -1,9 +1,6 @@
 // Every configured device as a running actor: picks each device's driver (real or simulated), keeps
 // its link or health machine going and reports each change of health. One device's failure stays
 // that device's: a throwing listener or actor is logged and marked offline.
-import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AnyActorRef } from 'xstate';
 import type { HubConfig } from '../config/load.js';
 import { openOnoffChip } from '../drivers/gpio/onoff.js';
@@ -11,6 +8,7 @@ import { HidScanner } from '../drivers/scanner/hid.js';
 import type { HidTransport } from '../drivers/scanner/hid-transport.js';
 import { nodeHidTransport } from '../drivers/scanner/node-hid.js';
 import { PalmBridge } from '../drivers/scanner/palm-bridge.js';
+import { palmSocketPath } from '../drivers/scanner/palm-bridge-socket.js';
 import type { Scan } from '../drivers/scanner/port.js';
 import { SerialScanner } from '../drivers/scanner/serial.js';
 import { openSerialPort } from '../drivers/serial/serialport.js';
@@ -385,19 +383,6 @@ export class Devices {
       this.#log.error({ err, deviceId: status.deviceId }, 'could not report a device status');
     }
   }
-}
-
-/**
- * Where a palm bridge's socket lives: systemd's RuntimeDirectory when there is one, else a directory
- * of this user's under the temporary directory. Not the data directory: a unix socket's path may
- * have at most 107 bytes, and a data directory can be deep. The data directory's hash keeps two hubs
- * on one machine (a test run, a demo) apart.
- */
-export function palmSocketPath(dataDir: string, scannerId: string): string {
-  const runtime =
-    process.env.RUNTIME_DIRECTORY ?? join(tmpdir(), `store-gateway-${process.getuid?.() ?? 'user'}`);
-  const hub = createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
-  return join(runtime, `palm-${hub}-${scannerId}.sock`);
 }
 
 function deviceOf(actor: AnyActorRef): Pick<DeviceStatusData, 'deviceId' | 'deviceKind'> {

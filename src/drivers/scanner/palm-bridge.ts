@@ -9,9 +9,8 @@
 // once with a reason; the device-link machine then closes the link and opens it again with backoff,
 // which starts a fresh bridge. Nothing the bridge sends can grow the hub's memory or crash it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
 import type { Clock, TimerHandle } from '../../system/clock.js';
 import type { Logger } from '../../system/log.js';
 import { Secret } from '../../system/secret.js';
@@ -26,6 +25,7 @@ import {
   PALM_SOCKET_ENV,
   parseBridgeLine,
 } from './palm-bridge-messages.js';
+import { listenForBridge } from './palm-bridge-socket.js';
 import type { Scan, ScannerLink } from './port.js';
 
 export interface PalmBridgeTuning {
@@ -62,7 +62,6 @@ const MAX_SCAN_AGE_MS = 10_000;
 /** ...and at most this far ahead of it (taken as now): the bridge runs on the same computer. */
 const MAX_SCAN_LEAD_MS = 1_000;
 /** sun_path holds 108 bytes with the terminating NUL. */
-const MAX_SOCKET_PATH_BYTES = 107;
 /** What the bridge inherits from the hub's environment; the hub's own secrets stay with the hub. */
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ'];
 
@@ -313,30 +312,10 @@ export class PalmBridge implements ScannerLink {
     });
   }
 
-  /** Listens at the socket path, replacing a socket left by an earlier run, readable by the service alone. */
+  /** Listens at the socket path (palm-bridge-socket.ts), and says so in the run. */
   async #listen(run: Run): Promise<void> {
-    const path = this.#socketPath;
-    const bytes = Buffer.byteLength(path);
-    if (bytes > MAX_SOCKET_PATH_BYTES)
-      throw new Error(
-        `the palm bridge socket path ${path} is ${bytes} bytes long; a unix socket path may have at most ${MAX_SOCKET_PATH_BYTES}`,
-      );
-    try {
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      await checkSocketDirectory(dirname(path));
-      await removeStaleSocket(path);
-      await new Promise<void>((resolve, reject) => {
-        run.server.once('error', reject);
-        run.server.listen(path, () => {
-          run.server.off('error', reject);
-          resolve();
-        });
-      });
-      run.listening = true;
-      await chmod(path, 0o600);
-    } catch (error) {
-      throw new Error(`cannot listen for the palm bridge at ${path}: ${(error as Error).message}`);
-    }
+    await listenForBridge(run.server, this.#socketPath);
+    run.listening = true;
   }
 
   #childEnv(): Record<string, string> {
@@ -575,31 +554,6 @@ export class PalmBridge implements ScannerLink {
     else this.#clock.clearTimeout(timer);
     run.timers[key] = undefined;
   }
-}
-
-/**
- * Refuses a socket directory someone else could tamper with: in a shared temporary directory another
- * user may have made it first, to swap the socket and read the palm handles. It must be a real
- * directory (not a link), the service's own, and writable by nobody else.
- */
-async function checkSocketDirectory(dir: string): Promise<void> {
-  const info = await lstat(dir);
-  const uid = process.getuid?.();
-  if (!info.isDirectory()) throw new Error(`${dir} is not a directory`);
-  if (uid !== undefined && info.uid !== uid && info.uid !== 0)
-    throw new Error(`${dir} belongs to another user (uid ${info.uid}); remove it or set RUNTIME_DIRECTORY`);
-  if ((info.mode & 0o022) !== 0 && (info.mode & 0o1000) === 0)
-    throw new Error(`${dir} is writable by other users; make it 0700 or set RUNTIME_DIRECTORY`);
-}
-
-/** Removes a socket an earlier run (or a crashed hub) left behind; anything else at the path is refused. */
-async function removeStaleSocket(path: string): Promise<void> {
-  // Nothing there, or nothing we may look at: either way listen says what is wrong, if anything.
-  const found = await lstat(path).catch(() => undefined);
-  if (!found) return;
-  if (!found.isSocket())
-    throw new Error('something that is not a socket is in the way; the hub will not remove it');
-  await rm(path, { force: true });
 }
 
 function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
