@@ -281,6 +281,13 @@ export class App {
   }
 }
 
+/** One line for `systemctl status`: the store, the uplink, the devices, the backlog. */
+export function statusLine(status: ReturnType<App['status']>): string {
+  const online = status.devices.filter((d) => d.status === 'online').length;
+  const mode = status.store.announced.mode;
+  return `store ${mode}, uplink ${status.uplink.state}, ${online}/${status.devices.length} devices online, ${status.outbox.depth} events to send`;
+}
+
 /** The store as `hub.status` shows it: mode, emergency, who is inside. */
 function storeReport(store: StoreActor) {
   const memory = memoryOf(store.getSnapshot());

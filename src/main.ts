@@ -5,13 +5,15 @@ import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { App } from './app.js';
+import { App, statusLine } from './app.js';
 import { ConfigError, type HubConfig, loadConfig } from './config/load.js';
 import { runDemo } from './demo.js';
 import { OutboxError } from './outbox/outbox.js';
 import { runRecordCommand, runReplayCommand } from './recording/command.js';
 import { runSafeGatesCommand } from './safe-gates.js';
+import { systemClock } from './system/clock.js';
 import { createLogger } from './system/log.js';
+import { serviceNotifier } from './system/notify.js';
 import { packageRoot, version } from './system/package.js';
 import { runUpstreamCommand } from './upstream/command.js';
 
@@ -33,6 +35,9 @@ Usage:
 Environment (wins over the file): STORE_GATEWAY_CONFIG, STORE_GATEWAY_DATA_DIR,
 STORE_GATEWAY_UPSTREAM_URL, STORE_GATEWAY_UPSTREAM_TOKEN, STORE_GATEWAY_DIAGNOSTICS_LISTEN.
 Run "store-gateway COMMAND --help" for a command's options.`;
+
+/** How often `systemctl status` gets a fresh line. */
+const STATUS_EVERY_MS = 10_000;
 
 /** SIGTERM to exit: systemd's TimeoutStopSec is 10 s. */
 const stopDeadlineMs = 8000;
@@ -162,6 +167,9 @@ async function runDaemon(args: string[], env: NodeJS.ProcessEnv, io: Out): Promi
     io.err(`store-gateway: ${err.message}`);
     return 1;
   }
+  const systemd = await serviceNotifier({ env, clock: systemClock, log: log.child({ part: 'systemd' }) });
+  systemd.status('starting');
+  let statusTimer: NodeJS.Timeout | undefined;
   // Every way out goes through one stop with a deadline: a stop that hangs must not keep systemd
   // waiting or leave a broken daemon running, and the outbox is crash-safe anyway.
   const stopped = new Promise<number>((resolve) => {
@@ -173,11 +181,16 @@ async function runDaemon(args: string[], env: NodeJS.ProcessEnv, io: Out): Promi
         return;
       }
       stopping = true;
+      clearInterval(statusTimer);
+      systemd.stopping(`stopping: ${reason}`);
       setTimeout(() => {
         log.error({ reason }, 'stop took too long; exiting');
         resolve(1);
       }, stopDeadlineMs).unref();
-      app.stop(reason).then(() => resolve(code));
+      app.stop(reason).then(() => {
+        systemd.close();
+        resolve(code);
+      });
     };
     process.on('SIGTERM', () => stopWith('SIGTERM', 0));
     process.on('SIGINT', () => stopWith('SIGINT', 0));
@@ -195,6 +208,9 @@ async function runDaemon(args: string[], env: NodeJS.ProcessEnv, io: Out): Promi
     });
   });
   await app.start();
+  systemd.ready(statusLine(app.status()));
+  statusTimer = setInterval(() => systemd.status(statusLine(app.status())), STATUS_EVERY_MS);
+  statusTimer.unref();
   return stopped;
 }
 

@@ -10,6 +10,13 @@ command -v node >/dev/null || { echo "install.sh: Node.js 20 or newer is require
 
 install -D -m 0644 "$src/systemd/store-gateway.sysusers.conf" /usr/lib/sysusers.d/store-gateway.conf
 systemd-sysusers /usr/lib/sysusers.d/store-gateway.conf
+install -D -m 0644 "$src/systemd/store-gateway.tmpfiles.conf" /usr/lib/tmpfiles.d/store-gateway.conf
+systemd-tmpfiles --create /usr/lib/tmpfiles.d/store-gateway.conf
+install -D -m 0644 "$src/systemd/70-store-gateway.rules" /etc/udev/rules.d/70-store-gateway.rules
+if command -v udevadm >/dev/null; then
+  udevadm control --reload
+  udevadm trigger --subsystem-match=hidraw --subsystem-match=usb --subsystem-match=gpio
+fi
 
 mkdir -p "$prefix"
 cp -a "$src/package.json" "$src/package-lock.json" "$src/tsconfig.json" "$src/src" "$src/configs" "$src/devices" "$src/README.md" "$prefix/"
