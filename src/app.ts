@@ -6,11 +6,13 @@ import { registerGateCommands } from './commands/gates.js';
 import { CommandHandler, defineCommand, noArgs } from './commands/index.js';
 import { registerShelfCommands } from './commands/shelves.js';
 import type { HubConfig } from './config/load.js';
+import { planReload, type ReloadPlan } from './config/reload.js';
 import { QrTokenVerifier } from './credentials/qr-token.js';
 import { SqliteReplayCache } from './credentials/replay-cache.js';
 import type { EventData, EventKind } from './events/catalogue.js';
 import { Devices } from './machines/devices.js';
 import { entryDesk } from './machines/entry.js';
+import type { Authorise } from './machines/gate.js';
 import { Gates } from './machines/gates.js';
 import { createStoreActor, inEmergency, memoryOf, type StoreActor, soleTrip } from './machines/store.js';
 import { palmSalt, StoreMemoryFile } from './machines/store-memory.js';
@@ -44,6 +46,9 @@ export class App {
   readonly mode: StoreModeKeeper;
   readonly commands: CommandHandler;
   readonly #replayCache: SqliteReplayCache | undefined;
+  #authorise: Authorise;
+  /** The configuration in force: the file's, but for what a reload could not apply. */
+  #config: HubConfig;
   readonly #log: Logger;
   readonly #opts: AppOptions;
   readonly #parts: Part[];
@@ -55,6 +60,7 @@ export class App {
   constructor(opts: AppOptions) {
     const { config, log } = opts;
     this.#opts = opts;
+    this.#config = config;
     this.#log = log;
     try {
       mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
@@ -94,27 +100,14 @@ export class App {
       facts: () => this.#modeFacts(),
       announce: (mode) => this.emit('store.mode', mode),
     });
-    const qr = config.credentials.qr;
-    this.#replayCache = qr ? new SqliteReplayCache(join(config.dataDir, 'replay.db')) : undefined;
+    this.#replayCache = config.credentials.qr
+      ? new SqliteReplayCache(join(config.dataDir, 'replay.db'))
+      : undefined;
+    this.#authorise = this.#entryDesk(config);
     this.gates = new Gates({
       store: this.store,
-      authorise: entryDesk({
-        store: this.store,
-        qr:
-          qr && this.#replayCache
-            ? new QrTokenVerifier({ ...qr, audience: config.hub.storeId }, this.#replayCache)
-            : undefined,
-        cloud: {
-          online: () => this.uplink.state === 'streaming',
-          ask: (params, timeoutMs) => this.uplink.request('entry.authorize', params, timeoutMs),
-        },
-        cloudTimeoutMs: config.credentials.cloudTimeoutMs,
-        maxPartySize: qr?.maxPartySize ?? 8,
-        closedByRules: () => this.mode.current.mode === 'closed',
-        log: log.child({ part: 'entry' }),
-        palmSalt: palmSalt(config.dataDir),
-        clock: systemClock,
-      }),
+      // Through the field, so a reloaded configuration's credentials serve the next scan.
+      authorise: (request, signal) => this.#authorise(request, signal),
       clock: systemClock,
       log,
       onDenied: (data) => this.emit('entry.denied', data),
@@ -240,6 +233,43 @@ export class App {
       this.stats.emitFailures++;
       this.#log.error({ err: err.message, kind }, 'event could not be stored');
     });
+  }
+
+  /** The authoriser the entry gates use, from the configuration's credentials. */
+  #entryDesk(config: HubConfig): Authorise {
+    const qr = config.credentials.qr;
+    return entryDesk({
+      store: this.store,
+      qr:
+        qr && this.#replayCache
+          ? new QrTokenVerifier({ ...qr, audience: config.hub.storeId }, this.#replayCache)
+          : undefined,
+      cloud: {
+        online: () => this.uplink.state === 'streaming',
+        ask: (params, timeoutMs) => this.uplink.request('entry.authorize', params, timeoutMs),
+      },
+      cloudTimeoutMs: config.credentials.cloudTimeoutMs,
+      maxPartySize: qr?.maxPartySize ?? 8,
+      closedByRules: () => this.mode.current.mode === 'closed',
+      log: this.#log.child({ part: 'entry' }),
+      palmSalt: palmSalt(config.dataDir),
+      clock: systemClock,
+    });
+  }
+
+  /**
+   * Applies a reloaded configuration (SIGHUP): the credentials and the store's rules at once, the
+   * rest refused with the sections named (config/reload.ts). The caller has validated `next`.
+   */
+  reload(next: HubConfig): ReloadPlan {
+    const plan = planReload(this.#config, next);
+    for (const section of plan.apply) {
+      if (section === 'credentials')
+        this.#authorise = this.#entryDesk({ ...this.#config, credentials: next.credentials });
+      if (section === 'store') this.mode.setRules(next.store);
+    }
+    this.#config = { ...this.#config, ...Object.fromEntries(plan.apply.map((s) => [s, next[s]])) };
+    return plan;
   }
 
   /** What the store's mode is computed from: the store machine, every device, every shelf's cameras. */

@@ -12,7 +12,7 @@ import { OutboxError } from './outbox/outbox.js';
 import { runRecordCommand, runReplayCommand } from './recording/command.js';
 import { runSafeGatesCommand } from './safe-gates.js';
 import { systemClock } from './system/clock.js';
-import { createLogger } from './system/log.js';
+import { createLogger, type Logger } from './system/log.js';
 import { serviceNotifier } from './system/notify.js';
 import { packageRoot, version } from './system/package.js';
 import { runUpstreamCommand } from './upstream/command.js';
@@ -192,6 +192,7 @@ async function runDaemon(args: string[], env: NodeJS.ProcessEnv, io: Out): Promi
         resolve(code);
       });
     };
+    process.on('SIGHUP', () => reload(app, file, env, log));
     process.on('SIGTERM', () => stopWith('SIGTERM', 0));
     process.on('SIGINT', () => stopWith('SIGINT', 0));
     // Gate outputs go safe before anything else is tried: the stop below may itself fail.
@@ -212,6 +213,34 @@ async function runDaemon(args: string[], env: NodeJS.ProcessEnv, io: Out): Promi
   statusTimer = setInterval(() => systemd.status(statusLine(app.status())), STATUS_EVERY_MS);
   statusTimer.unref();
   return stopped;
+}
+
+/**
+ * SIGHUP (`systemctl reload`): the file is validated first, and a file with a problem changes
+ * nothing; what can change live is applied, the rest refused with its sections named.
+ */
+function reload(app: App, file: string, env: NodeJS.ProcessEnv, log: Logger): void {
+  let next: HubConfig;
+  try {
+    next = loadConfig(file, env);
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.problems : [String(err)];
+    log.error(
+      { file, problems },
+      'configuration not reloaded: it has problems; the daemon runs on as it was',
+    );
+    return;
+  }
+  const { apply, refuse } = app.reload(next);
+  if (apply.length === 0 && refuse.length === 0)
+    log.info({ file }, 'configuration reloaded: nothing changed');
+  if (apply.length > 0)
+    log.info({ file, applied: apply }, `configuration reloaded: ${apply.join(', ')} now in force`);
+  if (refuse.length > 0)
+    log.warn(
+      { file, refused: refuse },
+      `configuration reloaded in part: ${refuse.join(', ')} changed but need a restart (systemctl restart store-gateway)`,
+    );
 }
 
 const invokedDirectly = process.argv[1] && fileURLToPath(import.meta.url) === realpath(process.argv[1]);

@@ -98,6 +98,7 @@ export interface ModeKeeperOptions {
 /** Keeps the store's mode: recomputed on every `update`, announced when it changes. */
 export class StoreModeKeeper {
   readonly #opts: ModeKeeperOptions;
+  #rules: ModeRules;
   #current: StoreModeData | undefined;
   /** What the cloud was last told. */
   #announced: StoreModeData | undefined;
@@ -108,6 +109,7 @@ export class StoreModeKeeper {
 
   constructor(options: ModeKeeperOptions) {
     this.#opts = options;
+    this.#rules = options.rules;
   }
 
   /** The mode now; before the first update, what the facts say. */
@@ -124,6 +126,12 @@ export class StoreModeKeeper {
         this.#warmingUp = false;
         this.update();
       }, this.#opts.warmUpMs);
+    this.update();
+  }
+
+  /** New rules (a reloaded configuration); the mode follows them at once. */
+  setRules(rules: ModeRules): void {
+    this.#rules = rules;
     this.update();
   }
 
@@ -154,6 +162,6 @@ export class StoreModeKeeper {
   }
 
   #compute(): StoreModeData {
-    return storeMode({ ...this.#opts.facts(), warmingUp: this.#warmingUp }, this.#opts.rules);
+    return storeMode({ ...this.#opts.facts(), warmingUp: this.#warmingUp }, this.#rules);
   }
 }

@@ -1,7 +1,7 @@
 // End to end for the gates, with the daemon's own composition (App) in this process so the test can
 // play the shopper at the simulated gate's beams: a QR scanner on a real pseudo-terminal pair, the
 // reference upstream as the cloud, and what arrives there checked event by event.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { App } from '../../src/app.js';
@@ -66,7 +66,8 @@ async function storeUnderTest(t: TestContext) {
   const upstream = await startE2eUpstream(t, dir);
   const pty = await startPtyPair(t);
   const { x, mint } = await tokenMint();
-  const config = loadConfig(storeConfig(dir, pty.hubPath, upstream.url, x), {});
+  const configFile = storeConfig(dir, pty.hubPath, upstream.url, x);
+  const config = loadConfig(configFile, {});
   const app = new App({ config, log: silentLogger(), version: 'e2e' });
   const sim = app.devices.sim as NonNullable<typeof app.devices.sim>;
   sim.shelf('shelf-1').stockItem([0], 355 * 4);
@@ -82,7 +83,7 @@ async function storeUnderTest(t: TestContext) {
   const kinds = (kind: string) => events().filter((e) => e.kind === kind);
   /** The scanner reads a code: its bytes then CR, as a USB-CDC scanner sends it. */
   const scan = (code: string) => writeFileSync(pty.devicePath, `${code}\r`);
-  return { app, sim, upstream, events, kinds, scan, mint, pty };
+  return { app, sim, upstream, events, kinds, scan, mint, pty, configFile };
 }
 
 t.test('a shopper scans, walks in, takes a can and leaves: one trip, named on every event', async (t) => {
@@ -224,3 +225,44 @@ t.test('the QR scanner, a critical device, unplugged closes the store; plugged b
   await store.pty.restart();
   await until(() => store.kinds('store.mode').at(-1)?.data.mode === 'open', 20_000, 'the store open again');
 });
+
+t.test(
+  'the cloud rotates its QR key: after a reload the new key opens the gate; a device change waits for a restart',
+  async (t) => {
+    const store = await storeUnderTest(t);
+    const gateIn = store.sim.gpio('gate-in');
+    const next = await tokenMint('cloud-next');
+    store.scan(await next.mint(Date.now(), { jti: 'rotated-1' }));
+    await until(() => store.kinds('entry.denied').length === 1, 5000, 'the denial upstream');
+    t.match(
+      store.kinds('entry.denied')[0]?.data,
+      { reason: 'unknown_key' },
+      'a key the hub does not have yet',
+    );
+
+    const file = store.configFile;
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(
+      file,
+      text.replace(
+        /keys: \[\{ kid: (\S+), x: (\S+) \}\]/,
+        `keys: [{ kid: $1, x: $2 }, { kid: cloud-next, x: ${next.x} }]`,
+      ),
+    );
+    const plan = store.app.reload(loadConfig(file, {}));
+    t.same(plan, { apply: ['credentials'], refuse: [] }, 'the credentials apply at once');
+    store.scan(await next.mint(Date.now(), { jti: 'rotated-2' }));
+    await until(() => gateIn.level('unlock') === 1, 5000, 'the entry gate opening for the new key');
+    t.equal(store.kinds('entry.denied').length, 1, 'no second denial');
+
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('gateShoppersEverySeconds: 0', 'gateShoppersEverySeconds: 9'),
+    );
+    t.same(
+      store.app.reload(loadConfig(file, {})),
+      { apply: [], refuse: ['sim'] },
+      'a change the daemon cannot make live is refused, named',
+    );
+  },
+);

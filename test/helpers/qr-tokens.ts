@@ -9,14 +9,15 @@ import type { TestContext } from './tap-types.js';
 export const AUDIENCE = 'store-sim';
 export const KID = 'cloud-test';
 
-export async function tokenMint() {
+/** A key pair as the cloud holds one, and tokens signed with it under key id `kid`. */
+export async function tokenMint(kid = KID) {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const x = (await exportJWK(publicKey)).x as string;
   let serial = 0;
   /** A token for `party` people, valid for five minutes from `now` unless `claims` say otherwise. */
   const mint = (now: number, claims: Record<string, unknown> = {}) =>
     new SignJWT({ aud: AUDIENCE, exp: Math.floor(now / 1000) + 300, jti: `jti-${++serial}`, ...claims })
-      .setProtectedHeader({ alg: 'EdDSA', kid: KID })
+      .setProtectedHeader({ alg: 'EdDSA', kid })
       .sign(privateKey);
   return { x, mint };
 }
