@@ -18,7 +18,8 @@ export interface ReloadPlan {
   refuse: string[];
 }
 
-type Comparable = Omit<Config, 'upstream'> & { upstream?: unknown };
+/** A configuration as loaded (HubConfig), or any object with its sections. */
+type Comparable = { credentials: Config['credentials'] } & Record<string, unknown>;
 
 /** A section as compared: a Secret compares by what it hides (a new token is a change too). */
 function comparable(value: unknown): unknown {
@@ -35,8 +36,8 @@ export function planReload(running: Comparable, next: Comparable): ReloadPlan {
   const apply: LiveSection[] = [];
   const refuse: string[] = [];
   for (const section of [...sections].sort()) {
-    const before = comparable((running as Record<string, unknown>)[section]);
-    const after = comparable((next as Record<string, unknown>)[section]);
+    const before = comparable(running[section]);
+    const after = comparable(next[section]);
     if (isDeepStrictEqual(before, after)) continue;
     if ((liveSections as readonly string[]).includes(section)) {
       // A hub that had no QR keys has no replay cache open: turning QR on needs a restart.
