@@ -36,6 +36,7 @@ t.test('the unit is Type=notify with a watchdog the daemon pings', async (t) => 
   t.match(text, /^Type=notify$/m);
   t.match(text, /^NotifyAccess=main$/m, 'only the daemon itself, not a palm bridge, may say it is ready');
   t.match(text, /^WatchdogSec=20s$/m);
+  t.match(text, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m, 'systemctl reload is SIGHUP');
 });
 
 t.test(
