@@ -9,6 +9,8 @@ import type { HubConfig } from './config/load.js';
 import { planReload, type ReloadPlan } from './config/reload.js';
 import { QrTokenVerifier } from './credentials/qr-token.js';
 import { SqliteReplayCache } from './credentials/replay-cache.js';
+import { HubMetrics } from './diagnostics/metrics.js';
+import { DiagnosticsServer } from './diagnostics/server.js';
 import type { EventData, EventKind } from './events/catalogue.js';
 import { Devices } from './machines/devices.js';
 import { entryDesk } from './machines/entry.js';
@@ -55,6 +57,8 @@ export class App {
   #started: Part[] = [];
   #stopping: Promise<void> | undefined;
   readonly stats = { emitFailures: 0 };
+  readonly metrics: HubMetrics;
+  readonly diagnostics: DiagnosticsServer;
 
   /** Builds the parts; opening the outbox is the only I/O, so a bad data directory fails here. */
   constructor(opts: AppOptions) {
@@ -62,6 +66,12 @@ export class App {
     this.#opts = opts;
     this.#config = config;
     this.#log = log;
+    this.metrics = new HubMetrics(() => this.status());
+    this.diagnostics = new DiagnosticsServer({
+      listen: config.diagnostics.listen,
+      metrics: this.metrics,
+      log: log.child({ part: 'diagnostics' }),
+    });
     try {
       mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
     } catch (err) {
@@ -106,8 +116,15 @@ export class App {
     this.#authorise = this.#entryDesk(config);
     this.gates = new Gates({
       store: this.store,
-      // Through the field, so a reloaded configuration's credentials serve the next scan.
-      authorise: (request, signal) => this.#authorise(request, signal),
+      // Through the field, so a reloaded configuration's credentials serve the next scan; timed for
+      // the metrics.
+      authorise: async (request, signal) => {
+        const started = performance.now();
+        const decision = await this.#authorise(request, signal);
+        const outcome = decision.allow ? 'allow' : decision.reason;
+        this.metrics.decided(request.gateId, outcome, (performance.now() - started) / 1000);
+        return decision;
+      },
       clock: systemClock,
       log,
       onDenied: (data) => this.emit('entry.denied', data),
@@ -186,6 +203,13 @@ export class App {
       { name: 'devices', start: () => this.devices.start(), stop: () => this.devices.stop() },
       // Last, so its first announcement already knows how the devices came up, not one per device.
       { name: 'store mode', start: () => this.mode.start(), stop: () => this.mode.stop() },
+      {
+        name: 'diagnostics',
+        // A port already taken must not keep the gates shut: the hub runs on and says why.
+        start: () =>
+          this.diagnostics.start().catch((err: Error) => this.#log.error({ err: err.message }, err.message)),
+        stop: () => this.diagnostics.stop(),
+      },
     ];
   }
 
@@ -229,6 +253,7 @@ export class App {
 
   /** Records an event; a failure to make it durable is logged and counted, never thrown at the caller. */
   emit<K extends EventKind>(kind: K, data: EventData<K>): void {
+    this.metrics.emitted(kind);
     this.outbox.emit(kind, data).catch((err: Error) => {
       this.stats.emitFailures++;
       this.#log.error({ err: err.message, kind }, 'event could not be stored');

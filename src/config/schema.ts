@@ -317,7 +317,13 @@ export const configSchema = z
     upstream,
     outbox: outbox.default({ maxEvents: 2_000_000, commitIntervalMs: 2 }),
     diagnostics: z
-      .strictObject({ listen: hostPort.default('127.0.0.1:8080') })
+      .strictObject({
+        listen: hostPort
+          .default('127.0.0.1:8080')
+          .describe(
+            "host:port of the hub's local HTTP server (Prometheus metrics at /metrics); 0.0.0.0 opens it to the store LAN",
+          ),
+      })
       .default({ listen: '127.0.0.1:8080' }),
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })

@@ -38,6 +38,7 @@ catalogue:
 credentials:
   qr: { keys: [{ kid: ${KID}, x: ${x} }] }
 store: { criticalDevices: [qr-in], warmUpSeconds: 0 }
+diagnostics: { listen: "127.0.0.1:0" }
 sim: { seed: 5, faultEverySeconds: 0, shoppersEverySeconds: 0, gateShoppersEverySeconds: 0 }
 `,
   );
@@ -264,5 +265,43 @@ t.test(
       { apply: [], refuse: ['sim'] },
       'a change the daemon cannot make live is refused, named',
     );
+  },
+);
+
+t.test(
+  'Prometheus metrics: entry decisions timed by outcome, events by kind, every device by status',
+  async (t) => {
+    const store = await storeUnderTest(t);
+    const gateIn = store.sim.gpio('gate-in');
+    const forged = await (await tokenMint()).mint(Date.now(), { jti: 'metrics-forged' });
+    store.scan(forged);
+    await until(() => store.kinds('entry.denied').length === 1, 5000, 'the denial');
+    const token = await store.mint(Date.now(), { jti: 'metrics-1' });
+    store.scan(token);
+    await until(() => gateIn.level('unlock') === 1, 5000, 'the entry gate opening');
+    const url = `http://${store.app.diagnostics.address}/metrics`;
+    const response = await fetch(url);
+    t.equal(response.status, 200);
+    t.match(response.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    t.match(text, /^store_gateway_entry_decision_seconds_count\{gate="gate-in",outcome="allow"\} 1$/m);
+    t.match(
+      text,
+      /^store_gateway_entry_decision_seconds_count\{gate="gate-in",outcome="bad_signature"\} 1$/m,
+    );
+    t.match(text, /^store_gateway_events_emitted_total\{kind="trip.started"\} 1$/m);
+    t.match(text, /^store_gateway_device_status\{device="qr-in",kind="scanner",status="online"\} 1$/m);
+    t.match(text, /^store_gateway_device_status\{device="qr-in",kind="scanner",status="offline"\} 0$/m);
+    t.match(text, /^store_gateway_uplink_state\{state="streaming"\} 1$/m);
+    t.match(text, /^store_gateway_store_mode\{mode="open"\} 1$/m);
+    t.match(text, /^store_gateway_outbox_depth \d+$/m);
+    t.match(text, /^store_gateway_gate_passages\{gate="gate-in",count="granted"\} 1$/m);
+    t.notMatch(text, token.split('.')[2] as string, 'no token in the metrics');
+    t.notMatch(text, /e2e-token/, 'nor the upstream token');
+
+    t.equal((await fetch(url, { method: 'POST' })).status, 405, 'metrics are read, never written');
+    const other = await fetch(`http://${store.app.diagnostics.address}/admin`);
+    t.equal(other.status, 404);
+    t.match(await other.text(), /serves \/metrics/);
   },
 );
