@@ -68,8 +68,11 @@ export class App {
     this.#log = log;
     this.metrics = new HubMetrics(() => this.status());
     this.diagnostics = new DiagnosticsServer({
-      listen: config.diagnostics.listen,
+      ...config.diagnostics,
       metrics: this.metrics,
+      status: () => this.status(),
+      command: (name, args, by) => this.commands.handle('technician', name, args, by),
+      clock: systemClock,
       log: log.child({ part: 'diagnostics' }),
     });
     try {

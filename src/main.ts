@@ -8,6 +8,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { App, statusLine } from './app.js';
 import { ConfigError, type HubConfig, loadConfig } from './config/load.js';
 import { runDemo } from './demo.js';
+import { runHashPasswordCommand } from './diagnostics/hash-command.js';
 import { OutboxError } from './outbox/outbox.js';
 import { runRecordCommand, runReplayCommand } from './recording/command.js';
 import { runSafeGatesCommand } from './safe-gates.js';
@@ -30,6 +31,7 @@ Usage:
   store-gateway record --shelf ID        save a shelf's raw samples to a file
   store-gateway replay PATH              run a recording through the shelf pipeline and print the events
   store-gateway safe-gates [--config F]  bring every real gate's outputs to their safe levels and exit
+  store-gateway hash-password < pw       hash a technician's password for diagnostics.accounts
   store-gateway --help | --version
 
 Environment (wins over the file): STORE_GATEWAY_CONFIG, STORE_GATEWAY_DATA_DIR,
@@ -91,6 +93,8 @@ export async function main(
       return runReplayCommand(rest, env, io);
     case 'safe-gates':
       return runSafeGatesCommand(rest, env, io);
+    case 'hash-password':
+      return runHashPasswordCommand(rest, io);
     default:
       io.err(`store-gateway: unknown command "${command}"\n\n${usage}`);
       return 2;

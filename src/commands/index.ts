@@ -44,10 +44,25 @@ export class CommandHandler {
     return [...this.#commands.keys()].sort();
   }
 
-  /** Runs `name`; never throws: every failure becomes `{ ok: false, error }`. */
-  async handle(source: CommandSource, name: string, args: Record<string, unknown>): Promise<CommandOutcome> {
+  /**
+   * Runs `name` for `source` (`by`: the technician's account, when one is signed in); never throws:
+   * every failure becomes `{ ok: false, error }`.
+   */
+  async handle(
+    source: CommandSource,
+    name: string,
+    args: Record<string, unknown>,
+    by?: string,
+  ): Promise<CommandOutcome> {
     const outcome = await this.#run(name, args);
-    this.#audit({ source, name, args, ok: outcome.ok, ...(outcome.ok ? {} : { error: outcome.error }) });
+    this.#audit({
+      source,
+      ...(by ? { by } : {}),
+      name,
+      args,
+      ok: outcome.ok,
+      ...(outcome.ok ? {} : { error: outcome.error }),
+    });
     return outcome;
   }
 

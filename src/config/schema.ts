@@ -1,6 +1,7 @@
 // The one schema of a hub's configuration. TypeScript types and configs/store-gateway.schema.json both
 // come from here, so the file a technician edits and the code that reads it cannot drift apart.
 import { z } from 'zod';
+import { passwordHashPattern } from '../diagnostics/accounts.js';
 import { gateLineNames } from '../drivers/gpio/gate-profile.js';
 import { camera, cameraHealth } from './cameras.js';
 import { id } from './id.js';
@@ -323,8 +324,35 @@ export const configSchema = z
           .describe(
             "host:port of the hub's local HTTP server (Prometheus metrics at /metrics); 0.0.0.0 opens it to the store LAN",
           ),
+        accounts: z
+          .array(
+            z.strictObject({
+              name: id.describe('What the technician types to sign in'),
+              role: z.enum(['viewer', 'technician']).describe('viewer: reads; technician: also acts'),
+              passwordHash: z
+                .string()
+                .regex(passwordHashPattern, 'a hash from `store-gateway hash-password`, never the password')
+                .describe('From `store-gateway hash-password` (scrypt)'),
+            }),
+          )
+          .default([])
+          .superRefine((accounts, ctx) => {
+            const names = accounts.map((a) => a.name);
+            names.forEach((name, i) => {
+              if (names.indexOf(name) !== i)
+                ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate account "${name}"` });
+            });
+          })
+          .describe('Who may sign in to the diagnostics page; none: nobody can'),
+        sessionMinutes: z
+          .number()
+          .int()
+          .min(5)
+          .max(24 * 60)
+          .default(480)
+          .describe('A session unused this long ends (a shift by default)'),
       })
-      .default({ listen: '127.0.0.1:8080' }),
+      .prefault({}),
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
       .default({ level: 'info' }),

@@ -1,29 +1,77 @@
-// The hub's local HTTP server on `diagnostics.listen` (127.0.0.1:8080 by default). For now it serves
-// the Prometheus metrics at /metrics; the technician's pages come with the diagnostics work. Only GET
-// and HEAD are answered; anything else is a clear 404 or 405, and nothing a request sends can stop it.
+// The hub's local HTTP server on `diagnostics.listen` (127.0.0.1:8080 by default): Prometheus metrics
+// at /metrics, and for technicians a login (accounts from the configuration, scrypt hashes), session
+// cookies (HttpOnly, SameSite=Strict), a CSRF token on every action, a wait after repeated failed
+// logins, and two roles: a viewer reads, a technician acts. Every action goes through the same
+// command handler as the cloud's, so it leaves an audit.command naming the account. Nothing a
+// request sends can stop the server: bodies are capped, every failure is an answer.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Clock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
+import { checkPassword, decoyHash } from './accounts.js';
 import type { HubMetrics } from './metrics.js';
+import { loginPage, signedInPage } from './pages.js';
+import { LoginLimit, type Role, type Session, Sessions } from './sessions.js';
+
+export interface Account {
+  name: string;
+  role: Role;
+  passwordHash: string;
+}
+
+export interface CommandAnswer {
+  ok: boolean;
+  result?: unknown;
+  error?: { code: string; message: string };
+}
 
 export interface DiagnosticsOptions {
   /** host:port; port 0 takes a free one (tests). */
   listen: string;
   metrics: HubMetrics;
+  accounts: readonly Account[];
+  sessionMinutes: number;
+  /** What `hub.status` says, for the signed-in. */
+  status: () => unknown;
+  /** Runs a command for a technician; the audit names the account. */
+  command: (name: string, args: Record<string, unknown>, by: string) => Promise<CommandAnswer>;
+  clock: Pick<Clock, 'now'>;
   log: Logger;
+}
+
+const COOKIE = 'sg_session';
+const MAX_FORM_BYTES = 4 * 1024;
+const MAX_JSON_BYTES = 16 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
 }
 
 export class DiagnosticsServer {
   readonly #options: DiagnosticsOptions;
   readonly #server: Server;
+  readonly #sessions: Sessions;
+  readonly #limit: LoginLimit;
 
   constructor(options: DiagnosticsOptions) {
     this.#options = options;
+    this.#sessions = new Sessions({ clock: options.clock, ttlMs: options.sessionMinutes * 60_000 });
+    this.#limit = new LoginLimit({ clock: options.clock });
     this.#server = createServer((request, response) => {
       this.#handle(request, response).catch((err: unknown) => {
+        if (err instanceof HttpError) {
+          sendText(response, err.status, err.message, err.headers);
+          return;
+        }
         options.log.error({ err }, 'diagnostics request failed');
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-        response.end('internal error; see the hub log\n');
+        if (!response.headersSent) sendText(response, 500, 'internal error; see the hub log');
+        else response.end();
       });
     });
     // Slow or idle clients must not hold sockets for long on a small hub.
@@ -60,23 +108,195 @@ export class DiagnosticsServer {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0];
-    if (path !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain' });
-      response.end('not found: this hub serves /metrics\n');
-      return;
+    const method = request.method ?? 'GET';
+    const route = `${method} ${path}`;
+    if (path === '/metrics') return this.#metrics(method, response);
+    switch (route) {
+      case 'GET /login':
+        return sendHtml(response, 200, loginPage());
+      case 'POST /login':
+        return this.#login(request, response);
+      case 'POST /logout':
+        return this.#logout(request, response);
+      case 'GET /':
+        return this.#home(request, response);
+      case 'GET /api/status':
+        this.#signedIn(request, 'viewer');
+        return sendJson(response, 200, this.#options.status());
+      case 'POST /api/commands':
+        return this.#command(request, response);
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
-      response.end('method not allowed\n');
-      return;
-    }
+    throw new HttpError(404, `not found: ${path}`);
+  }
+
+  async #metrics(method: string, response: ServerResponse): Promise<void> {
+    if (method !== 'GET' && method !== 'HEAD')
+      throw new HttpError(405, 'method not allowed', { allow: 'GET, HEAD' });
     const body = await this.#options.metrics.text();
     response.writeHead(200, {
       'content-type': this.#options.metrics.contentType,
       'cache-control': 'no-store',
     });
-    response.end(request.method === 'HEAD' ? undefined : body);
+    response.end(method === 'HEAD' ? undefined : body);
   }
+
+  async #login(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const form = new URLSearchParams(
+      await readBody(request, MAX_FORM_BYTES, 'application/x-www-form-urlencoded'),
+    );
+    const name = (form.get('name') ?? '').slice(0, 64);
+    const password = form.get('password') ?? '';
+    const keys = [`address:${request.socket.remoteAddress ?? '?'}`, `account:${name}`];
+    const waitMs = Math.max(...keys.map((key) => this.#limit.waitMs(key)));
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      return sendHtml(
+        response,
+        429,
+        loginPage(`Too many failed logins: try again in ${Math.ceil(seconds / 60)} min.`),
+        {
+          'retry-after': String(seconds),
+        },
+      );
+    }
+    const account = this.#options.accounts.find((a) => a.name === name);
+    // An unknown name is checked against a decoy, so it takes as long as a known one.
+    const good = await checkPassword(password, account?.passwordHash ?? decoyHash);
+    if (!account || !good) {
+      for (const key of keys) this.#limit.fail(key);
+      this.#options.log.warn(
+        { account: name, address: request.socket.remoteAddress },
+        'diagnostics login refused',
+      );
+      return sendHtml(response, 401, loginPage('Wrong name or password.'));
+    }
+    for (const key of keys) this.#limit.succeed(key);
+    const session = this.#sessions.create(account.name, account.role);
+    this.#options.log.info({ account: account.name, role: account.role }, 'diagnostics login');
+    response.writeHead(303, {
+      location: '/',
+      'set-cookie': `${COOKIE}=${session.id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(this.#sessions.ttlMs / 1000)}`,
+      'cache-control': 'no-store',
+    });
+    response.end();
+  }
+
+  async #logout(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const session = this.#signedIn(request, 'viewer');
+    // A form cannot send a header: its token comes as a field.
+    const form = new URLSearchParams(
+      await readBody(request, MAX_FORM_BYTES, 'application/x-www-form-urlencoded'),
+    );
+    this.#checkCsrf(form.get('csrf') ?? undefined, session);
+    this.#sessions.end(session.id);
+    response.writeHead(303, {
+      location: '/login',
+      'set-cookie': `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`,
+    });
+    response.end();
+  }
+
+  #home(request: IncomingMessage, response: ServerResponse): void {
+    const session = this.#sessions.get(cookieOf(request));
+    if (!session) {
+      response.writeHead(303, { location: '/login' });
+      response.end();
+      return;
+    }
+    sendHtml(response, 200, signedInPage(session));
+  }
+
+  async #command(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const session = this.#signedIn(request, 'technician');
+    const header = request.headers['x-csrf-token'];
+    this.#checkCsrf(typeof header === 'string' ? header : undefined, session);
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(request, MAX_JSON_BYTES, 'application/json'));
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw new HttpError(400, 'the body is not JSON');
+    }
+    const { name, args } = (body ?? {}) as { name?: unknown; args?: unknown };
+    if (
+      typeof name !== 'string' ||
+      (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args)))
+    )
+      throw new HttpError(400, 'expected {"name": "...", "args": {...}}');
+    const answer = await this.#options.command(
+      name,
+      (args ?? {}) as Record<string, unknown>,
+      session.account,
+    );
+    sendJson(response, answer.ok ? 200 : 422, answer);
+  }
+
+  /** The session of the request, with at least `role`; a 401 or 403 otherwise. */
+  #signedIn(request: IncomingMessage, role: Role): Session {
+    const session = this.#sessions.get(cookieOf(request));
+    if (!session) throw new HttpError(401, 'sign in first: /login');
+    if (role === 'technician' && session.role !== 'technician')
+      throw new HttpError(403, `the account ${session.account} may look, not act (role viewer)`);
+    return session;
+  }
+
+  #checkCsrf(token: string | undefined, session: Session): void {
+    if (token !== session.csrf) throw new HttpError(403, 'missing or wrong CSRF token: reload the page');
+  }
+}
+
+function cookieOf(request: IncomingMessage): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [key, value] = part.trim().split('=');
+    if (key === COOKIE && value) return value;
+  }
+  return undefined;
+}
+
+/** The body as text, refused past `limit` bytes or in another content type. */
+async function readBody(request: IncomingMessage, limit: number, type: string): Promise<string> {
+  if (!(request.headers['content-type'] ?? '').startsWith(type)) throw new HttpError(415, `expected ${type}`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, `the body is over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const security = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+  'referrer-policy': 'no-referrer',
+};
+
+function sendHtml(
+  response: ServerResponse,
+  status: number,
+  html: string,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...security, ...headers });
+  response.end(html);
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...security });
+  response.end(JSON.stringify(body));
+}
+
+function sendText(
+  response: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...security, ...headers });
+  response.end(`${text}\n`);
 }
 
 function splitHostPort(listen: string): { host: string; port: number } {

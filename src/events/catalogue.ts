@@ -99,6 +99,8 @@ export const eventCatalogue = {
   /** Every command the hub carried out or refused, whoever sent it. */
   'audit.command': z.strictObject({
     source: z.enum(['cloud', 'technician', 'local']),
+    /** The technician's account on the diagnostics page. */
+    by: z.string().optional(),
     name: z.string(),
     args: z.record(z.string(), z.unknown()),
     ok: z.boolean(),

@@ -497,3 +497,29 @@ sim: {}
   );
   t.match(models[1], /^devices\.scanners\[3\]\.profile: .*hid-no-such-model/);
 });
+
+t.test('diagnostics accounts: a hash, never a password, and one account per name', async (t) => {
+  const hash = `scrypt$32768$8$1$${'A'.repeat(22)}$${'B'.repeat(43)}`;
+  const dir = t.testdir({
+    token: 'abc',
+    'accounts.yaml': `${minimal}diagnostics:
+  accounts:
+    - { name: anna, role: technician, passwordHash: "${hash}" }
+    - { name: dora, role: viewer, passwordHash: "${hash}" }
+    - { name: bob, role: viewer, passwordHash: "Summer2026!" }
+    - { name: carl, role: admin, passwordHash: "${hash}" }
+`,
+    'twice.yaml': `${minimal}diagnostics:
+  accounts:
+    - { name: anna, role: technician, passwordHash: "${hash}" }
+    - { name: anna, role: viewer, passwordHash: "${hash}" }
+`,
+  });
+  const problems = problemsOf(join(dir, 'accounts.yaml'));
+  t.same(problemsOf(join(dir, 'twice.yaml')), ['diagnostics.accounts[1].name: duplicate account "anna"']);
+  t.same(problems.sort(), [
+    'diagnostics.accounts[2].passwordHash: a hash from `store-gateway hash-password`, never the password',
+    'diagnostics.accounts[3].role: Invalid option: expected one of "viewer"|"technician"',
+  ]);
+  t.notMatch(problems.join('\n'), /Summer2026/, 'the password written by mistake is not repeated');
+});

@@ -1,7 +1,8 @@
 // The hub's local HTTP server on its own: what it answers, what it refuses, and a port already taken.
 import t from 'tap';
 import { HubMetrics, type MetricsSource } from '../../src/diagnostics/metrics.js';
-import { DiagnosticsServer } from '../../src/diagnostics/server.js';
+import { type DiagnosticsOptions, DiagnosticsServer } from '../../src/diagnostics/server.js';
+import { FakeClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
 import { captureLog } from '../helpers/log-capture.js';
 import type { TestContext } from '../helpers/tap-types.js';
@@ -17,8 +18,23 @@ const source: MetricsSource = {
   store: { announced: { mode: 'degraded' } },
 };
 
+/** The server's options with nobody to sign in and nothing to run, but for what a test gives. */
+function options(overrides: Partial<DiagnosticsOptions> = {}): DiagnosticsOptions {
+  return {
+    listen: '127.0.0.1:0',
+    metrics: new HubMetrics(() => source),
+    accounts: [],
+    sessionMinutes: 480,
+    status: () => ({}),
+    command: async () => ({ ok: true }),
+    clock: new FakeClock(),
+    log: silentLogger(),
+    ...overrides,
+  };
+}
+
 async function serve(t: TestContext, metrics = new HubMetrics(() => source)) {
-  const server = new DiagnosticsServer({ listen: '127.0.0.1:0', metrics, log: silentLogger() });
+  const server = new DiagnosticsServer(options({ metrics }));
   await server.start();
   t.teardown(() => server.stop());
   return server;
@@ -41,11 +57,7 @@ t.test('the gauges read the hub as it is at the scrape', async (t) => {
 
 t.test('a port already taken is a clear refusal; stopping twice is fine', async (t) => {
   const first = await serve(t);
-  const second = new DiagnosticsServer({
-    listen: first.address,
-    metrics: new HubMetrics(() => source),
-    log: silentLogger(),
-  });
+  const second = new DiagnosticsServer(options({ listen: first.address }));
   await t.rejects(second.start(), { message: `diagnostics cannot listen on ${first.address}: EADDRINUSE` });
   await second.stop();
   await first.stop();
@@ -61,7 +73,7 @@ t.test(
       return source;
     });
     const logged = captureLog();
-    const server = new DiagnosticsServer({ listen: '127.0.0.1:0', metrics, log: logged.log });
+    const server = new DiagnosticsServer(options({ metrics, log: logged.log }));
     await server.start();
     t.teardown(() => server.stop());
     const failed = await fetch(`http://${server.address}/metrics`);

@@ -41,7 +41,7 @@ function hub(dataDir: string): HubConfig {
       rejectedRetryMs: 1000,
     },
     outbox: { maxEvents: 1000, commitIntervalMs: 2 },
-    diagnostics: { listen: '127.0.0.1:8080' },
+    diagnostics: { listen: '127.0.0.1:8080', accounts: [], sessionMinutes: 480 },
     log: { level: 'info' },
     devices: {
       buses: [],
