@@ -14,7 +14,7 @@ import { runRecordCommand, runReplayCommand } from './recording/command.js';
 import { runSafeGatesCommand } from './safe-gates.js';
 import { systemClock } from './system/clock.js';
 import { createLogger, type Logger } from './system/log.js';
-import { serviceNotifier } from './system/notify.js';
+import { type ServiceNotifier, serviceNotifier } from './system/notify.js';
 import { packageRoot, version } from './system/package.js';
 import { runUpstreamCommand } from './upstream/command.js';
 
@@ -171,7 +171,14 @@ async function runDaemon(args: string[], env: NodeJS.ProcessEnv, io: Out): Promi
     io.err(`store-gateway: ${err.message}`);
     return 1;
   }
-  const systemd = await serviceNotifier({ env, clock: systemClock, log: log.child({ part: 'systemd' }) });
+  let systemd: ServiceNotifier;
+  try {
+    systemd = await serviceNotifier({ env, clock: systemClock, log: log.child({ part: 'systemd' }) });
+  } catch (err) {
+    log.fatal({ err }, (err as Error).message);
+    io.err(`store-gateway: ${(err as Error).message}`);
+    return 1;
+  }
   systemd.status('starting');
   let statusTimer: NodeJS.Timeout | undefined;
   // Every way out goes through one stop with a deadline: a stop that hangs must not keep systemd
@@ -235,7 +242,14 @@ function reload(app: App, file: string, env: NodeJS.ProcessEnv, log: Logger): vo
     );
     return;
   }
-  const { apply, refuse } = app.reload(next);
+  let plan: ReturnType<App['reload']>;
+  try {
+    plan = app.reload(next);
+  } catch (err) {
+    log.error({ err, file }, 'configuration not reloaded: applying it failed; the daemon runs on as it was');
+    return;
+  }
+  const { apply, refuse } = plan;
   if (apply.length === 0 && refuse.length === 0)
     log.info({ file }, 'configuration reloaded: nothing changed');
   if (apply.length > 0)

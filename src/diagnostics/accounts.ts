@@ -9,7 +9,9 @@ const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 const MAX_MEMORY = 64 * 1024 * 1024;
 
-export const passwordHashPattern = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]{16,}\$[A-Za-z0-9_-]{32,}$/;
+/** The costs a hash may have: strong enough, and within the memory a check may take. */
+export const passwordHashPattern =
+  /^scrypt\$(16384|32768|65536)\$8\$[1-4]\$[A-Za-z0-9_-]{16,}\$[A-Za-z0-9_-]{32,}$/;
 
 function derive(
   password: string,

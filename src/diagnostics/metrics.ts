@@ -24,9 +24,17 @@ export class HubMetrics {
   readonly registry = new Registry();
   readonly #emitted: Counter<'kind'>;
   readonly #decisions: Histogram<'gate' | 'outcome'>;
+  readonly #read: () => MetricsSource;
+  /** The hub's status for the scrape under way: read once, not once per gauge. */
+  #scrape: MetricsSource | undefined;
 
   constructor(read: () => MetricsSource) {
+    this.#read = read;
     const registry = this.registry;
+    const status = () => {
+      this.#scrape ??= this.#read();
+      return this.#scrape;
+    };
     this.#emitted = new Counter({
       name: 'store_gateway_events_emitted_total',
       help: 'Events the hub emitted into its outbox, by kind',
@@ -53,7 +61,7 @@ export class HubMetrics {
         registers: [registry],
         collect() {
           this.reset();
-          collect(this, read());
+          collect(this, status());
         },
       });
     gauge('store_gateway_outbox_depth', 'Events stored and not yet acknowledged by the cloud', [], (g, s) =>
@@ -123,8 +131,12 @@ export class HubMetrics {
   }
 
   /** The text Prometheus scrapes. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.#scrape = undefined;
+    }
   }
 
   get contentType(): string {

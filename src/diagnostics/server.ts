@@ -42,6 +42,8 @@ export interface DiagnosticsOptions {
 const COOKIE = 'sg_session';
 const MAX_FORM_BYTES = 4 * 1024;
 const MAX_JSON_BYTES = 16 * 1024;
+/** scrypt checks at once; more logins than that wait a moment (503). */
+const MAX_CHECKS = 2;
 
 class HttpError extends Error {
   constructor(
@@ -57,13 +59,19 @@ export class DiagnosticsServer {
   readonly #options: DiagnosticsOptions;
   readonly #server: Server;
   readonly #sessions: Sessions;
-  readonly #limit: LoginLimit;
+  /** Failed logins from one address, whatever the name. */
+  readonly #byAddress: LoginLimit;
+  /** Failed logins for one name from anywhere: higher, so a stranger cannot lock a technician out in five tries. */
+  readonly #byAccount: LoginLimit;
+  /** scrypt checks under way: each is 32 MiB and a thread-pool thread for a tenth of a second. */
+  #checking = 0;
 
   constructor(options: DiagnosticsOptions) {
     this.#options = options;
     this.#sessions = new Sessions({ clock: options.clock, ttlMs: options.sessionMinutes * 60_000 });
-    this.#limit = new LoginLimit({ clock: options.clock });
-    this.#server = createServer((request, response) => {
+    this.#byAddress = new LoginLimit({ clock: options.clock, maxFailures: 5 });
+    this.#byAccount = new LoginLimit({ clock: options.clock, maxFailures: 30 });
+    this.#server = createServer({ connectionsCheckingInterval: 2000 }, (request, response) => {
       this.#handle(request, response).catch((err: unknown) => {
         if (err instanceof HttpError) {
           sendText(response, err.status, err.message, err.headers);
@@ -77,6 +85,7 @@ export class DiagnosticsServer {
     // Slow or idle clients must not hold sockets for long on a small hub.
     this.#server.requestTimeout = 10_000;
     this.#server.headersTimeout = 5_000;
+    this.#server.maxConnections = 32;
   }
 
   /** Listens; rejects with the reason (address in use, not permitted) in a technician's words. */
@@ -111,6 +120,7 @@ export class DiagnosticsServer {
     const method = request.method ?? 'GET';
     const route = `${method} ${path}`;
     if (path === '/metrics') return this.#metrics(method, response);
+    if (method === 'POST') this.#sameSite(request);
     switch (route) {
       case 'GET /login':
         return sendHtml(response, 200, loginPage());
@@ -146,8 +156,10 @@ export class DiagnosticsServer {
     );
     const name = (form.get('name') ?? '').slice(0, 64);
     const password = form.get('password') ?? '';
-    const keys = [`address:${request.socket.remoteAddress ?? '?'}`, `account:${name}`];
-    const waitMs = Math.max(...keys.map((key) => this.#limit.waitMs(key)));
+    const address = `address:${request.socket.remoteAddress ?? '?'}`;
+    const account = this.#options.accounts.find((a) => a.name === name);
+    const named = `account:${name}`;
+    const waitMs = Math.max(this.#byAddress.waitMs(address), this.#byAccount.waitMs(named));
     if (waitMs > 0) {
       const seconds = Math.ceil(waitMs / 1000);
       return sendHtml(
@@ -159,18 +171,34 @@ export class DiagnosticsServer {
         },
       );
     }
-    const account = this.#options.accounts.find((a) => a.name === name);
-    // An unknown name is checked against a decoy, so it takes as long as a known one.
-    const good = await checkPassword(password, account?.passwordHash ?? decoyHash);
+    if (this.#checking >= MAX_CHECKS)
+      return sendHtml(response, 503, loginPage('The hub is busy: try again in a moment.'), {
+        'retry-after': '1',
+      });
+    // Counted as failed before the check, so logins sent all at once cannot all slip past the limit;
+    // a good one is forgiven after.
+    this.#byAddress.fail(address);
+    this.#byAccount.fail(named);
+    this.#checking++;
+    let good: boolean;
+    try {
+      // An unknown name is checked against a decoy, so it takes as long as a known one.
+      good =
+        this.#options.accounts.length > 0 &&
+        (await checkPassword(password, account?.passwordHash ?? decoyHash));
+    } finally {
+      this.#checking--;
+    }
     if (!account || !good) {
-      for (const key of keys) this.#limit.fail(key);
+      // The name as typed is logged only when it is an account: it may be a password typed in the wrong field.
       this.#options.log.warn(
-        { account: name, address: request.socket.remoteAddress },
+        { account: account ? name : '(unknown)', address: request.socket.remoteAddress },
         'diagnostics login refused',
       );
       return sendHtml(response, 401, loginPage('Wrong name or password.'));
     }
-    for (const key of keys) this.#limit.succeed(key);
+    this.#byAddress.succeed(address);
+    this.#byAccount.succeed(named);
     const session = this.#sessions.create(account.name, account.role);
     this.#options.log.info({ account: account.name, role: account.role }, 'diagnostics login');
     response.writeHead(303, {
@@ -238,6 +266,25 @@ export class DiagnosticsServer {
     if (role === 'technician' && session.role !== 'technician')
       throw new HttpError(403, `the account ${session.account} may look, not act (role viewer)`);
     return session;
+  }
+
+  /**
+   * A POST from another site's page (a login tried from a shop's web page, DNS rebinding) is refused:
+   * browsers say where a request comes from, and the page here never posts elsewhere.
+   */
+  #sameSite(request: IncomingMessage): void {
+    const site = request.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none')
+      throw new HttpError(403, 'refused: the request came from another site');
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== 'null') {
+      let host: string | undefined;
+      try {
+        host = new URL(origin).host;
+      } catch {}
+      if (host !== request.headers.host)
+        throw new HttpError(403, 'refused: the request came from another site');
+    }
   }
 
   #checkCsrf(token: string | undefined, session: Session): void {

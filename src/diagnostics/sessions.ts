@@ -13,8 +13,15 @@ export interface Session {
   readonly csrf: string;
   readonly account: string;
   readonly role: Role;
+  /** When it was made: no session outlives MAX_AGE_MS, however busy. */
+  readonly createdAt: number;
   expiresAt: number;
 }
+
+/** Twelve hours: longer than a shift, so a forgotten session on a shared laptop ends by the next one. */
+const MAX_AGE_MS = 12 * 60 * 60_000;
+/** Sessions one account may hold; a new one ends its oldest, so one account cannot crowd out the others. */
+const PER_ACCOUNT = 8;
 
 export class Sessions {
   readonly #clock: Pick<Clock, 'now'>;
@@ -28,18 +35,22 @@ export class Sessions {
     this.#max = options.max ?? 64;
   }
 
-  /** A new session; the oldest goes when there are already `max`. */
+  /** A new session; the account's oldest goes when it holds PER_ACCOUNT, the hub's oldest past `max`. */
   create(account: string, role: Role): Session {
+    const own = [...this.#byId.values()].filter((s) => s.account === account);
+    if (own.length >= PER_ACCOUNT) this.#byId.delete((own[0] as Session).id);
     if (this.#byId.size >= this.#max) {
       const oldest = this.#byId.keys().next().value;
       if (oldest !== undefined) this.#byId.delete(oldest);
     }
+    const now = this.#clock.now();
     const session: Session = {
       id: randomBytes(32).toString('base64url'),
       csrf: randomBytes(32).toString('base64url'),
       account,
       role,
-      expiresAt: this.#clock.now() + this.#ttlMs,
+      createdAt: now,
+      expiresAt: now + this.#ttlMs,
     };
     this.#byId.set(session.id, session);
     return session;
@@ -51,7 +62,7 @@ export class Sessions {
     const session = this.#byId.get(id);
     if (!session) return undefined;
     const now = this.#clock.now();
-    if (session.expiresAt <= now) {
+    if (session.expiresAt <= now || now - session.createdAt >= MAX_AGE_MS) {
       this.#byId.delete(id);
       return undefined;
     }

@@ -28,7 +28,11 @@ export interface NotifyOptions {
 
 const silent: ServiceNotifier = { ready() {}, status() {}, stopping() {}, close() {} };
 
-/** The notifier for this process: systemd's when NOTIFY_SOCKET is set, else one that does nothing. */
+/**
+ * The notifier for this process: systemd's when NOTIFY_SOCKET is set, else one that does nothing.
+ * Rejects when systemd waits for READY=1 but cannot be told: better a clear failure now than a
+ * silent start timeout.
+ */
 export async function serviceNotifier(options: NotifyOptions): Promise<ServiceNotifier> {
   const { env, clock, log } = options;
   const path = env.NOTIFY_SOCKET;
@@ -39,11 +43,7 @@ export async function serviceNotifier(options: NotifyOptions): Promise<ServiceNo
   try {
     socket = await (options.open ?? openUnixDgram)(address);
   } catch (err) {
-    log.error(
-      { err, socket: path },
-      'cannot reach systemd on NOTIFY_SOCKET: readiness and the watchdog are off',
-    );
-    return silent;
+    throw new Error(`cannot notify systemd on ${path}: ${(err as Error).message}`);
   }
   const send = (message: string) => {
     try {

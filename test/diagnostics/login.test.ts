@@ -6,6 +6,7 @@ import { HubMetrics } from '../../src/diagnostics/metrics.js';
 import { type DiagnosticsOptions, DiagnosticsServer } from '../../src/diagnostics/server.js';
 import { FakeClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
+import { captureLog } from '../helpers/log-capture.js';
 import type { TestContext } from '../helpers/tap-types.js';
 
 const accounts = [
@@ -96,16 +97,19 @@ t.test('a wrong password, an unknown name and no session are all refused', async
   t.equal((await fetch(`${h.base}/api/status`, { headers: { cookie: 'sg_session=made-up' } })).status, 401);
 });
 
-t.test('five failed logins make the name wait fifteen minutes, even with the right password', async (t) => {
-  const h = await hub(t);
-  for (let i = 0; i < 5; i++) t.equal((await h.login('anna', `guess ${i}`)).status, 401);
-  const blocked = await h.login('anna', 'correct horse battery');
-  t.equal(blocked.status, 429);
-  t.equal(blocked.headers.get('retry-after'), '900');
-  t.match(await blocked.text(), /Too many failed logins: try again in 15 min/);
-  h.clock.advance(15 * 60_000 + 1);
-  t.equal((await h.login('anna', 'correct horse battery')).status, 303, 'after the wait, in');
-});
+t.test(
+  'five failed logins from one address make it wait fifteen minutes, even with the right password',
+  async (t) => {
+    const h = await hub(t);
+    for (let i = 0; i < 5; i++) t.equal((await h.login('anna', `guess ${i}`)).status, 401);
+    const blocked = await h.login('anna', 'correct horse battery');
+    t.equal(blocked.status, 429);
+    t.equal(blocked.headers.get('retry-after'), '900');
+    t.match(await blocked.text(), /Too many failed logins: try again in 15 min/);
+    h.clock.advance(15 * 60_000 + 1);
+    t.equal((await h.login('anna', 'correct horse battery')).status, 303, 'after the wait, in');
+  },
+);
 
 t.test(
   'a viewer reads but may not act; a technician acts only with the CSRF token, and is named',
@@ -212,4 +216,68 @@ t.test('a session ends after its time unused, and at sign-out', async (t) => {
   t.equal(out.status, 303);
   t.match(out.headers.get('set-cookie'), /Max-Age=0/);
   t.equal((await fetch(`${h.base}/api/status`, { headers: { cookie: b.cookie } })).status, 401);
+});
+
+t.test('logins sent all at once cannot get past the limit: at most five are checked', async (t) => {
+  const h = await hub(t);
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => h.login('anna', `guess ${i}`)));
+  const statuses = answers.map((a) => a.status);
+  t.ok(statuses.filter((s) => s === 401).length <= 5, `checked: ${statuses.filter((s) => s === 401).length}`);
+  t.ok(
+    statuses.every((s) => [401, 429, 503].includes(s)),
+    `answered ${[...new Set(statuses)].join(', ')}`,
+  );
+  for (let i = statuses.filter((s) => s === 401).length; i < 5; i++) await h.login('anna', `more ${i}`);
+  t.equal((await h.login('anna', 'correct horse battery')).status, 429, 'five checked in all, then the wait');
+});
+
+t.test('a password typed into the name field is not logged', async (t) => {
+  const logged = captureLog();
+  const h = await hub(t, { log: logged.log });
+  await h.login('correct horse battery', 'anna');
+  t.match(logged.text(), /diagnostics login refused/);
+  t.match(logged.text(), /"account":"\(unknown\)"/);
+  t.notMatch(logged.text(), /correct horse/);
+});
+
+t.test("a login posted from another site's page is refused before any password is checked", async (t) => {
+  const h = await hub(t);
+  const post = (headers: Record<string, string>) =>
+    fetch(`${h.base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ name: 'anna', password: 'correct horse battery' }),
+    });
+  t.equal((await post({ 'sec-fetch-site': 'cross-site' })).status, 403);
+  t.equal((await post({ origin: 'http://evil.example' })).status, 403);
+  t.equal((await post({ 'sec-fetch-site': 'same-origin' })).status, 303, 'the page itself may');
+});
+
+t.test('one account cannot crowd out the others, and no session lives past twelve hours', async (t) => {
+  const h = await hub(t);
+  const anna = await h.signIn('anna', 'correct horse battery');
+  for (let i = 0; i < 70; i++) await h.login('viktor', 'looking only');
+  t.equal(
+    (await fetch(`${h.base}/api/status`, { headers: { cookie: anna.cookie } })).status,
+    200,
+    "anna's session stays",
+  );
+  for (let hour = 0; hour < 12; hour++) {
+    h.clock.advance(59 * 60_000);
+    await fetch(`${h.base}/api/status`, { headers: { cookie: anna.cookie } });
+  }
+  h.clock.advance(60 * 60_000);
+  t.equal(
+    (await fetch(`${h.base}/api/status`, { headers: { cookie: anna.cookie } })).status,
+    401,
+    'twelve hours at most',
+  );
+});
+
+t.test('with no accounts configured nobody signs in, and no password is hashed for it', async (t) => {
+  const h = await hub(t, { accounts: [] });
+  const started = performance.now();
+  t.equal((await h.login('anna', 'correct horse battery')).status, 401);
+  t.comment(`answered in ${Math.round(performance.now() - started)} ms`);
 });
