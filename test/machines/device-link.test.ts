@@ -368,6 +368,19 @@ function pluggableLink(clock: FakeClock) {
   });
 }
 
+/** A scanner's link actor on a pluggable link, started and online. */
+async function linkedPluggable() {
+  const clock = new FakeClock(start);
+  const link = pluggableLink(clock);
+  const actor = createDeviceLinkActor(
+    { deviceId: 'qr-in', deviceKind: 'scanner', link, onData: () => {}, random: () => 1 },
+    clock,
+  );
+  actor.start();
+  await clock.advanceAsync(0);
+  return { clock, link, actor };
+}
+
 t.test(
   'a device gone from the system is offline at once and reopened the moment it comes back, whatever the backoff',
   async (t) => {
@@ -415,20 +428,13 @@ t.test(
 t.test(
   'a device that comes back while its old link is still closing is reopened once that close ends',
   async (t) => {
-    const clock = new FakeClock(start);
-    const link = pluggableLink(clock);
+    const { clock, link, actor } = await linkedPluggable();
     let finishClose: (() => void) | undefined;
     link.close = () =>
       new Promise<void>((resolve) => {
         link.closes++;
         finishClose = resolve;
       });
-    const actor = createDeviceLinkActor(
-      { deviceId: 'qr-in', deviceKind: 'scanner', link, onData: () => {}, random: () => 1 },
-      clock,
-    );
-    actor.start();
-    await clock.advanceAsync(0);
     link.unplug();
     link.plugIn();
     await clock.advanceAsync(0);
@@ -444,15 +450,8 @@ t.test(
 t.test(
   'a device plugged back in while a retry is opening is retried at once when that open fails',
   async (t) => {
-    const clock = new FakeClock(start);
-    const link = pluggableLink(clock);
+    const { clock, link, actor } = await linkedPluggable();
     let finishOpen: ((error?: Error) => void) | undefined;
-    const actor = createDeviceLinkActor(
-      { deviceId: 'qr-in', deviceKind: 'scanner', link, onData: () => {}, random: () => 1 },
-      clock,
-    );
-    actor.start();
-    await clock.advanceAsync(0);
     link.unplug();
     await clock.advanceAsync(5 * 60_000);
     // The next retry starts an open that hangs, as a USB open can, and the device returns meanwhile.
@@ -480,14 +479,7 @@ t.test(
 t.test(
   'a device that comes back and leaves again while its link closes is not retried at once',
   async (t) => {
-    const clock = new FakeClock(start);
-    const link = pluggableLink(clock);
-    const actor = createDeviceLinkActor(
-      { deviceId: 'qr-in', deviceKind: 'scanner', link, onData: () => {}, random: () => 1 },
-      clock,
-    );
-    actor.start();
-    await clock.advanceAsync(0);
+    const { clock, link, actor } = await linkedPluggable();
     let finishClose: (() => void) | undefined;
     link.close = () =>
       new Promise<void>((resolve) => {
