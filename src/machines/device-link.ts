@@ -260,10 +260,12 @@ export const deviceLinkMachine = setup({
               },
             },
             waiting: {
+              // One retry at once per reappearance: the flag is used up, so a device that is back but
+              // still refuses (udev not done) falls back to the backoff instead of a tight loop.
               always: {
                 guard: ({ context }) => context.reappeared,
                 target: '#deviceLink.working.linked',
-                actions: 'forgetFailures',
+                actions: ['forgetFailures', assign({ reappeared: false })],
               },
               after: { retry: '#deviceLink.working.linked' },
             },

@@ -496,3 +496,29 @@ t.test(
     actor.stop();
   },
 );
+
+t.test(
+  'a device that is back but still refuses gets one retry at once, then its backoff, never a tight loop',
+  async (t) => {
+    const { clock, link, actor } = await linkedPluggable();
+    link.unplug();
+    await clock.advanceAsync(60_000);
+    // Listed again, but opening still fails (udev has not given the service its permissions yet).
+    (link as { open: () => Promise<void> }).open = async () => {
+      link.opens.push(clock.now() - start);
+      throw new Error('permission denied');
+    };
+    const before = link.opens.length;
+    link.plugIn();
+    await clock.advanceAsync(0);
+    t.equal(link.opens.length, before + 1, 'one retry at once');
+    await clock.advanceAsync(200);
+    t.equal(link.opens.length, before + 1, 'then it waits');
+    await clock.advanceAsync(10_000);
+    t.ok(
+      link.opens.length <= before + 6,
+      `a few backed-off retries in ten seconds: ${link.opens.length - before}`,
+    );
+    actor.stop();
+  },
+);
