@@ -3,6 +3,7 @@
 // (usage page 0x8C) in one of the report formats vendor manuals publish.
 import { z } from 'zod';
 import { loadProfileFile } from '../profile-file.js';
+import { maxCodeBytesSchema } from './serial-profile.js';
 
 const usbId = z.number().int().min(0).max(0xffff);
 
@@ -27,13 +28,7 @@ const commonShape = {
     .describe(
       'Absent in a generic profile: the store configuration then names the device (ids, serial number or path)',
     ),
-  maxCodeBytes: z
-    .number()
-    .int()
-    .min(8)
-    .max(8192)
-    .default(2048)
-    .describe('Longest code accepted; a longer read is reported once as too long and dropped'),
+  maxCodeBytes: maxCodeBytesSchema,
   interReportTimeoutMs: z
     .number()
     .int()

@@ -4,6 +4,7 @@
 // not the scanner's is counted and ignored; memory stays bounded whatever the scanner sends.
 import type { Clock, TimerHandle } from '../../system/clock.js';
 import type { Logger } from '../../system/log.js';
+import { Listeners } from '../listeners.js';
 import { PresenceWatch } from '../presence.js';
 import { QuietLog } from '../weight/quiet-log.js';
 import type { HidScan, HidScanStats, HidTrouble } from './hid-code.js';
@@ -67,8 +68,8 @@ export class HidScanner implements ScannerLink {
   readonly #quiet: QuietLog | undefined;
   readonly #presenceEveryMs: number;
   readonly #decoder: HidKeyboardDecoder | HidPosDecoder;
-  readonly #data = new Set<(scan: Scan) => void>();
-  readonly #lost = new Set<(reason: string) => void>();
+  readonly #data = new Listeners<Scan>();
+  readonly #lost = new Listeners<string>();
   readonly #presence: PresenceWatch;
   #handle: HidHandle | undefined;
   #device: HidDeviceInfo | undefined;
@@ -126,13 +127,11 @@ export class HidScanner implements ScannerLink {
   }
 
   onData(listener: (scan: Scan) => void): () => void {
-    this.#data.add(listener);
-    return () => this.#data.delete(listener);
+    return this.#data.add(listener);
   }
 
   onLost(listener: (reason: string) => void): () => void {
-    this.#lost.add(listener);
-    return () => this.#lost.delete(listener);
+    return this.#lost.add(listener);
   }
 
   /** Lists the HID devices every presenceEveryMs while anyone listens; tells each change of "a matching one is there". */
@@ -203,7 +202,7 @@ export class HidScanner implements ScannerLink {
   }
 
   #deliver(scan: HidScan): void {
-    for (const listener of [...this.#data]) if (this.#handle) listener(scan);
+    this.#data.emit(scan, () => this.#handle !== undefined);
   }
 
   #fail(handle: HidHandle, device: HidDeviceInfo, err: Error): void {
@@ -213,7 +212,7 @@ export class HidScanner implements ScannerLink {
       : `HID scanner ${describeHidDevice(device)} failed: ${err.message}`;
     this.#stop();
     void handle.close().catch(() => {});
-    for (const listener of [...this.#lost]) listener(reason);
+    this.#lost.emit(reason);
   }
 
   #stop(): void {

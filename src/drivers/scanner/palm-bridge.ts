@@ -14,6 +14,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../../system/clock.js';
 import type { Logger } from '../../system/log.js';
 import { Secret } from '../../system/secret.js';
+import { Listeners } from '../listeners.js';
 import { QuietLog } from '../weight/quiet-log.js';
 import {
   type BridgeMessage,
@@ -155,8 +156,8 @@ export class PalmBridge implements ScannerLink {
   readonly #quiet: QuietLog | undefined;
   /** The bridge's own `error` messages: a few more of them get through. */
   readonly #bridgeLog: QuietLog | undefined;
-  readonly #data = new Set<(scan: Scan) => void>();
-  readonly #lost = new Set<(reason: string) => void>();
+  readonly #data = new Listeners<Scan>();
+  readonly #lost = new Listeners<string>();
   readonly #stats: Counters = {
     starts: 0,
     scans: 0,
@@ -235,13 +236,11 @@ export class PalmBridge implements ScannerLink {
   }
 
   onData(listener: (scan: Scan) => void): () => void {
-    this.#data.add(listener);
-    return () => this.#data.delete(listener);
+    return this.#data.add(listener);
   }
 
   onLost(listener: (reason: string) => void): () => void {
-    this.#lost.add(listener);
-    return () => this.#lost.delete(listener);
+    return this.#lost.add(listener);
   }
 
   get stats(): Readonly<PalmBridgeStats> {
@@ -480,7 +479,7 @@ export class PalmBridge implements ScannerLink {
     const believable = at !== undefined && at >= now - MAX_SCAN_AGE_MS && at <= now + MAX_SCAN_LEAD_MS;
     const scan: Scan = { credential: new Secret(handle), at: believable ? Math.min(at, now) : now };
     this.#stats.scans++;
-    for (const listener of [...this.#data]) if (!run.ended && this.#run === run) listener(scan);
+    this.#data.emit(scan, () => !run.ended && this.#run === run);
   }
 
   /** Counts and drops a bad line; enough of them within badWindowMs end the run. Before hello, one ends it. */
@@ -528,7 +527,7 @@ export class PalmBridge implements ScannerLink {
       { reason, stats: this.stats },
       'palm bridge lost; it is restarted with backoff',
     );
-    for (const listener of [...this.#lost]) listener(reason);
+    this.#lost.emit(reason);
   }
 
   async #stop(run: Run): Promise<void> {

@@ -4,6 +4,15 @@ import { z } from 'zod';
 import { loadProfileFile } from '../profile-file.js';
 import { serialDefaultsSchema } from '../weight/serial-profile.js';
 
+/** The longest code a scanner model may deliver, whatever its interface. */
+export const maxCodeBytesSchema = z
+  .number()
+  .int()
+  .min(8)
+  .max(8192)
+  .default(2048)
+  .describe('Longest code accepted; a longer read is reported once as too long and dropped');
+
 export const scannerProfileSchema = z.strictObject({
   kind: z.literal('serial-scanner'),
   model: z.string().min(1).max(100).describe('Manufacturer and model, as on the scanner'),
@@ -12,13 +21,7 @@ export const scannerProfileSchema = z.strictObject({
   terminator: z
     .enum(['cr', 'lf', 'crlf', 'any'])
     .describe('What ends a code: "any" takes CR or LF, and a CR LF pair counts once'),
-  maxCodeBytes: z
-    .number()
-    .int()
-    .min(8)
-    .max(8192)
-    .default(2048)
-    .describe('Longest code accepted; a longer read is reported once as too long and dropped'),
+  maxCodeBytes: maxCodeBytesSchema,
   interByteTimeoutMs: z
     .number()
     .int()

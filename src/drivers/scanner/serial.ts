@@ -5,6 +5,7 @@
 import type { Clock, TimerHandle } from '../../system/clock.js';
 import type { Logger } from '../../system/log.js';
 import { Secret } from '../../system/secret.js';
+import { Listeners } from '../listeners.js';
 import { openSerialPort } from '../serial/serialport.js';
 import type { OpenSerial, SerialTransport } from '../serial/transport.js';
 import { QuietLog } from '../weight/quiet-log.js';
@@ -54,8 +55,8 @@ export class SerialScanner implements ScannerLink {
   readonly #clock: Clock;
   readonly #log: QuietLog | undefined;
   readonly #transport: SerialTransport;
-  readonly #data = new Set<(scan: Scan) => void>();
-  readonly #lost = new Set<(reason: string) => void>();
+  readonly #data = new Listeners<Scan>();
+  readonly #lost = new Listeners<string>();
   readonly #stats = { codes: 0, tooLong: 0, binary: 0, empty: 0, droppedPartials: 0 };
   #open = false;
 
@@ -110,13 +111,11 @@ export class SerialScanner implements ScannerLink {
   }
 
   onData(listener: (scan: Scan) => void): () => void {
-    this.#data.add(listener);
-    return () => this.#data.delete(listener);
+    return this.#data.add(listener);
   }
 
   onLost(listener: (reason: string) => void): () => void {
-    this.#lost.add(listener);
-    return () => this.#lost.delete(listener);
+    return this.#lost.add(listener);
   }
   onPresence(listener: (present: boolean) => void): () => void {
     return this.#transport.onPresence?.(listener) ?? (() => {});
@@ -134,7 +133,7 @@ export class SerialScanner implements ScannerLink {
   #lose(reason: string): void {
     if (!this.#open) return;
     this.#stop();
-    for (const listener of [...this.#lost]) listener(reason);
+    this.#lost.emit(reason);
   }
 
   #receive(chunk: Uint8Array): void {
@@ -216,7 +215,7 @@ export class SerialScanner implements ScannerLink {
       );
     } else if (problem === 'empty') this.#stats.empty++;
     else this.#stats.codes++;
-    for (const listener of [...this.#data]) if (this.#open) listener(scan);
+    this.#data.emit(scan, () => this.#open);
   }
 
   #reset(): void {

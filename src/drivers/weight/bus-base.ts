@@ -2,6 +2,7 @@
 // and tell them. Each driver extends it and calls the emit methods.
 import type { Clock } from '../../system/clock.js';
 import type { Logger } from '../../system/log.js';
+import { Listeners } from '../listeners.js';
 import type { SerialTransport } from '../serial/transport.js';
 import type { BoardBatch, BoardStatus } from './port.js';
 
@@ -18,20 +19,18 @@ export interface OneBoardBusOptions<Profile> {
 }
 
 export abstract class BusBase {
-  readonly #data = new Set<(batch: BoardBatch) => void>();
-  readonly #lost = new Set<(reason: string) => void>();
-  readonly #status = new Set<(status: BoardStatus) => void>();
+  readonly #data = new Listeners<BoardBatch>();
+  readonly #lost = new Listeners<string>();
+  readonly #status = new Listeners<BoardStatus>();
   /** The serial port whose presence is the bus's, for a bus on one; set by the subclass. */
   protected port: Pick<SerialTransport, 'onPresence'> | undefined;
 
   onData(listener: (batch: BoardBatch) => void): () => void {
-    this.#data.add(listener);
-    return () => this.#data.delete(listener);
+    return this.#data.add(listener);
   }
 
   onLost(listener: (reason: string) => void): () => void {
-    this.#lost.add(listener);
-    return () => this.#lost.delete(listener);
+    return this.#lost.add(listener);
   }
 
   /** The port's presence (DeviceLink.onPresence); never called for a bus whose transport cannot tell. */
@@ -40,20 +39,19 @@ export abstract class BusBase {
   }
 
   onBoardStatus(listener: (status: BoardStatus) => void): () => void {
-    this.#status.add(listener);
-    return () => this.#status.delete(listener);
+    return this.#status.add(listener);
   }
 
   /** Tells each data listener, as long as `live()` holds: a listener may close the bus. */
   protected emitData(batch: BoardBatch, live: () => boolean = () => true): void {
-    for (const listener of [...this.#data]) if (live()) listener(batch);
+    this.#data.emit(batch, live);
   }
 
   protected emitLost(reason: string): void {
-    for (const listener of [...this.#lost]) listener(reason);
+    this.#lost.emit(reason);
   }
 
   protected emitStatus(status: BoardStatus): void {
-    for (const listener of [...this.#status]) listener(status);
+    this.#status.emit(status);
   }
 }
