@@ -9,13 +9,20 @@ diagnostics.accounts[].passwordHash. Type it and press Enter, then Ctrl-D; or pi
 At least 12 characters.`;
 
 const MIN_LENGTH = 12;
+/** More than this on standard input is not a password (a file piped by mistake, /dev/zero). */
+const MAX_INPUT_BYTES = 4096;
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
-/** Standard input, read to its end. */
+/** Standard input, read to its end or just past MAX_INPUT_BYTES, whichever comes first. */
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > MAX_INPUT_BYTES) break;
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -35,7 +42,14 @@ export async function runHashPasswordCommand(
     );
     return 2;
   }
-  const password = (await read()).split(/\r?\n/)[0] ?? '';
+  const input = await read();
+  if (Buffer.byteLength(input) > MAX_INPUT_BYTES) {
+    io.err(
+      `store-gateway hash-password: more than ${MAX_INPUT_BYTES} bytes on standard input; that is no password`,
+    );
+    return 2;
+  }
+  const password = input.split(/\r?\n/)[0] ?? '';
   if (password.length < MIN_LENGTH) {
     io.err(`store-gateway hash-password: a password needs at least ${MIN_LENGTH} characters`);
     return 2;

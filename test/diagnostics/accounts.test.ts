@@ -1,5 +1,5 @@
 // Technicians' password hashes, and the command that makes them.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -38,6 +38,24 @@ t.test('hash-password reads the password on standard input and prints a hash the
   t.match(err.at(-1), /standard input, not as an argument/);
   t.notMatch(err.join(), /hunter2/, 'and the argument is not repeated');
   t.equal(await runHashPasswordCommand(['--help'], io), 0);
+  t.equal(await runHashPasswordCommand([], io, async () => 'x'.repeat(5000)), 2, 'a file piped by mistake');
+  t.match(err.at(-1), /more than 4096 bytes/);
+});
+
+t.test('the real command stops reading an endless input and refuses it', async (t) => {
+  const main = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
+  const run = spawnSync(
+    '/bin/sh',
+    [
+      '-c',
+      `head -c 1000000 /dev/zero | "${process.execPath}" ${process.execArgv.join(' ')} "${main}" hash-password`,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
+  t.equal(run.status, 2);
+  t.match(run.stderr, /more than 4096 bytes on standard input/);
 });
 
 t.test('the real command, its password piped in', async (t) => {
