@@ -4,13 +4,17 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerGateCommands } from './commands/gates.js';
 import { CommandHandler, defineCommand, noArgs } from './commands/index.js';
+import { registerScannerCommands } from './commands/scanners.js';
 import { registerShelfCommands } from './commands/shelves.js';
 import type { HubConfig } from './config/load.js';
 import { planReload, type ReloadPlan } from './config/reload.js';
 import { QrTokenVerifier } from './credentials/qr-token.js';
 import { SqliteReplayCache } from './credentials/replay-cache.js';
+import type { FeedEvent } from './diagnostics/live.js';
+import { LogTail } from './diagnostics/log-tail.js';
 import { HubMetrics } from './diagnostics/metrics.js';
 import { DiagnosticsServer } from './diagnostics/server.js';
+import { Listeners } from './drivers/listeners.js';
 import type { EventData, EventKind } from './events/catalogue.js';
 import { Devices } from './machines/devices.js';
 import { entryDesk } from './machines/entry.js';
@@ -37,6 +41,8 @@ export interface AppOptions {
   version: string;
   /** How long a stop may wait for the cloud to acknowledge the last events. */
   drainMs?: number;
+  /** The log's last lines, for the diagnostics page; none kept without it. */
+  logTail?: LogTail;
 }
 
 export class App {
@@ -59,6 +65,8 @@ export class App {
   readonly stats = { emitFailures: 0 };
   readonly metrics: HubMetrics;
   readonly diagnostics: DiagnosticsServer;
+  /** Every event as it is emitted, for the diagnostics page's feed. */
+  readonly #emitted = new Listeners<FeedEvent>();
 
   /** Builds the parts; opening the outbox is the only I/O, so a bad data directory fails here. */
   constructor(opts: AppOptions) {
@@ -70,8 +78,17 @@ export class App {
     this.diagnostics = new DiagnosticsServer({
       ...config.diagnostics,
       metrics: this.metrics,
-      status: () => this.status(),
       command: (name, args, by) => this.commands.handle('technician', name, args, by),
+      live: {
+        status: () => this.status(),
+        events: (listener) => this.#emitted.add(listener),
+        weights: (shelfId, listener) => {
+          const station = this.devices.shelves.stations.get(shelfId);
+          return station?.watch((batch) => listener(batch, station.calibration()));
+        },
+        scans: (listener) => this.devices.scans.listen(listener),
+        logs: opts.logTail ?? new LogTail(),
+      },
       clock: systemClock,
       log: log.child({ part: 'diagnostics' }),
     });
@@ -159,6 +176,7 @@ export class App {
     );
     registerShelfCommands(this.commands, this.devices.shelves);
     registerGateCommands(this.commands, this.gates, this.store);
+    registerScannerCommands(this.commands, this.devices.scans);
     this.commands.register(
       'hub.status',
       defineCommand({
@@ -257,6 +275,11 @@ export class App {
   /** Records an event; a failure to make it durable is logged and counted, never thrown at the caller. */
   emit<K extends EventKind>(kind: K, data: EventData<K>): void {
     this.metrics.emitted(kind);
+    try {
+      this.#emitted.emit({ kind, at: new Date(systemClock.now()).toISOString(), data });
+    } catch (err) {
+      this.#log.error({ err, kind }, 'the diagnostics feed failed on an event');
+    }
     this.outbox.emit(kind, data).catch((err: Error) => {
       this.stats.emitFailures++;
       this.#log.error({ err: err.message, kind }, 'event could not be stored');
@@ -334,6 +357,7 @@ export class App {
       store: { ...storeReport(this.store), announced: this.mode.current },
       gates: this.gates.report(),
       cameras: this.devices.cameras(),
+      scanners: this.devices.scans.report(),
       emitFailures: this.stats.emitFailures,
     };
   }

@@ -49,7 +49,10 @@ export async function runDemo(
   const logFile = join(dataDir, 'daemon.log');
   const upstreamLogFile = join(dataDir, 'upstream.log');
   io.out(`demo: reference upstream on ws://127.0.0.1:${port}/hub; Ctrl-C stops both`);
-  io.out(`demo: logs in ${logFile} and ${upstreamLogFile}\n`);
+  io.out(`demo: logs in ${logFile} and ${upstreamLogFile}`);
+  io.out(
+    'demo: diagnostics page on http://127.0.0.1:8080: sign in as technician (password demo-technician) or viewer (demo-viewer-only)\n',
+  );
 
   // Own process groups: Ctrl-C reaches only this process, which stops the daemon before the upstream.
   const upstream = spawn(

@@ -9,11 +9,12 @@ import { App, statusLine } from './app.js';
 import { ConfigError, type HubConfig, loadConfig } from './config/load.js';
 import { runDemo } from './demo.js';
 import { runHashPasswordCommand } from './diagnostics/hash-command.js';
+import { LogTail } from './diagnostics/log-tail.js';
 import { OutboxError } from './outbox/outbox.js';
 import { runRecordCommand, runReplayCommand } from './recording/command.js';
 import { runSafeGatesCommand } from './safe-gates.js';
 import { systemClock } from './system/clock.js';
-import { createLogger, type Logger } from './system/log.js';
+import { createLogger, type Logger, stdoutDestination } from './system/log.js';
 import { type ServiceNotifier, serviceNotifier } from './system/notify.js';
 import { packageRoot, version } from './system/package.js';
 import { runUpstreamCommand } from './upstream/command.js';
@@ -161,10 +162,12 @@ async function runDaemon(args: string[], env: NodeJS.ProcessEnv, io: Out): Promi
     for (const problem of err.problems) io.err(problem.startsWith(file) ? problem : `${file}: ${problem}`);
     return 2;
   }
-  const log = createLogger(config.log.level);
+  // The diagnostics page shows the log's last lines; journald gets every one.
+  const logTail = new LogTail(stdoutDestination());
+  const log = createLogger(config.log.level, logTail);
   let app: App;
   try {
-    app = new App({ config, log, version });
+    app = new App({ config, log, version, logTail });
   } catch (err) {
     if (!(err instanceof OutboxError)) throw err;
     log.fatal({ code: err.code, path: err.path }, err.message);

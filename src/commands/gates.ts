@@ -1,5 +1,6 @@
 // The gate and store commands, for the cloud and the technician alike: open a gate for someone,
-// close or open the store, declare an emergency, and reset one once the fire alarm is clear.
+// test a gate's lights and buzzer, close or open the store, declare an emergency, and reset one once
+// the fire alarm is clear.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { GateRefusal, type Gates } from '../machines/gates.js';
@@ -16,20 +17,28 @@ export function registerGateCommands(commands: CommandHandler, gates: Gates, sto
         gateId: z.string().min(1).max(64),
         party: z.number().int().min(1).max(50).default(1),
       }),
-      run: ({ gateId, party }) => {
-        try {
-          return gates.unlock(gateId, party, () => {
+      run: ({ gateId, party }) =>
+        refusable(() =>
+          gates.unlock(gateId, party, () => {
             const tripId = randomUUID();
             store.send({
               type: 'trip.start',
               trip: { tripId, gateId, credentialKind: 'command', partySize: party },
             });
             return tripId;
-          });
-        } catch (err) {
-          if (err instanceof GateRefusal) throw new CommandError(err.code, err.message);
-          throw err;
-        }
+          }),
+        ),
+    }),
+  );
+  commands.register(
+    'gate.test',
+    defineCommand({
+      summary:
+        "Test a locked gate's lights and buzzer: green for a second, then red with the buzzer; it stays locked",
+      args: z.strictObject({ gateId: z.string().min(1).max(64) }),
+      run: ({ gateId }) => {
+        refusable(() => gates.testSignals(gateId));
+        return { message: `${gateId}: green, then red with the buzzer` };
       },
     }),
   );
@@ -67,4 +76,14 @@ export function registerGateCommands(commands: CommandHandler, gates: Gates, sto
       },
     }),
   );
+}
+
+/** A gate's refusal as the command's, with its code for the cloud. */
+function refusable<T>(act: () => T): T {
+  try {
+    return act();
+  } catch (err) {
+    if (err instanceof GateRefusal) throw new CommandError(err.code, err.message);
+    throw err;
+  }
 }

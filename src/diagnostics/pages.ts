@@ -1,5 +1,6 @@
 // The diagnostics pages as HTML strings, everything escaped, no script and no style inline (the
-// Content-Security-Policy forbids both), nothing fetched from elsewhere.
+// Content-Security-Policy forbids both), nothing fetched from elsewhere: the script and style are the
+// package's own (assets.ts).
 import type { Session } from './sessions.js';
 
 const html = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -32,17 +33,35 @@ ${problem ? `<p role="alert">${html(problem)}</p>\n` : ''}<form method="post" ac
   );
 }
 
-/** What a signed-in technician sees for now: who they are, and how to sign out. */
-export function signedInPage(session: Session): string {
+/**
+ * The page a signed-in technician or viewer works in: a frame of sections the script fills from the
+ * live feed. The role decides which buttons the script shows; the server checks it again on each action.
+ */
+export function appPage(session: Session): string {
+  const tabs = ['overview', 'gates', 'scanners', 'shelves', 'cameras', 'events'];
   return page(
     'Hub',
-    `<h1>store-gateway</h1>
-<p>Signed in as <strong>${html(session.account)}</strong> (${session.role}).</p>
-<p><a href="/api/status">The hub's status</a> · <a href="/metrics">Metrics</a></p>
+    `<header>
+<h1>store-gateway</h1>
+<p class="who">${html(session.account)} <span class="role">${session.role}</span></p>
 <form method="post" action="/logout">
 <input type="hidden" name="csrf" value="${html(session.csrf)}">
 <button type="submit">Sign out</button>
-</form>`,
-    `<meta name="csrf-token" content="${html(session.csrf)}">\n`,
+</form>
+</header>
+<nav>${tabs.map((t) => `<a href="#${t}" data-tab="${t}">${t[0]?.toUpperCase()}${t.slice(1)}</a>`).join('')}</nav>
+<p id="connection" role="status">Connecting…</p>
+<p id="notice" role="alert" hidden></p>
+<main>
+${tabs.map((t) => `<section id="${t}" hidden></section>`).join('\n')}
+</main>
+<noscript><p>This page needs JavaScript. <a href="/api/status">The hub's status</a> works without it.</p></noscript>`,
+    `<meta name="csrf-token" content="${html(session.csrf)}">
+<meta name="role" content="${session.role}">
+<link rel="stylesheet" href="/static/uplot.css">
+<link rel="stylesheet" href="/static/app.css">
+<script src="/static/uplot.js" defer></script>
+<script src="/static/app.js" type="module"></script>
+`,
   );
 }

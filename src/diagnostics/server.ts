@@ -4,13 +4,22 @@
 // logins, and two roles: a viewer reads, a technician acts. Every action goes through the same
 // command handler as the cloud's, so it leaves an audit.command naming the account. Nothing a
 // request sends can stop the server: bodies are capped, every failure is an answer.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Clock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
 import { checkPassword, decoyHash } from './accounts.js';
+import { type Asset, loadAssets } from './assets.js';
+import { LiveFeed, type LiveSources } from './live.js';
 import type { HubMetrics } from './metrics.js';
-import { loginPage, signedInPage } from './pages.js';
+import { appPage, loginPage } from './pages.js';
 import { LoginLimit, type Role, type Session, Sessions } from './sessions.js';
 
 export interface Account {
@@ -31,10 +40,10 @@ export interface DiagnosticsOptions {
   metrics: HubMetrics;
   accounts: readonly Account[];
   sessionMinutes: number;
-  /** What `hub.status` says, for the signed-in. */
-  status: () => unknown;
   /** Runs a command for a technician; the audit names the account. */
   command: (name: string, args: Record<string, unknown>, by: string) => Promise<CommandAnswer>;
+  /** What the page's live feed carries. */
+  live: LiveSources;
   clock: Pick<Clock, 'now'>;
   log: Logger;
 }
@@ -65,12 +74,17 @@ export class DiagnosticsServer {
   readonly #byAccount: LoginLimit;
   /** scrypt checks under way: each is 32 MiB and a thread-pool thread for a tenth of a second. */
   #checking = 0;
+  readonly #live: LiveFeed;
+  readonly #assets: Map<string, Asset>;
+  readonly #assetProblems: string[];
 
   constructor(options: DiagnosticsOptions) {
     this.#options = options;
     this.#sessions = new Sessions({ clock: options.clock, ttlMs: options.sessionMinutes * 60_000 });
     this.#byAddress = new LoginLimit({ clock: options.clock, maxFailures: 5 });
     this.#byAccount = new LoginLimit({ clock: options.clock, maxFailures: 30 });
+    this.#live = new LiveFeed(options.live);
+    ({ assets: this.#assets, problems: this.#assetProblems } = loadAssets());
     this.#server = createServer({ connectionsCheckingInterval: 2000 }, (request, response) => {
       this.#handle(request, response).catch((err: unknown) => {
         if (err instanceof HttpError) {
@@ -86,6 +100,7 @@ export class DiagnosticsServer {
     this.#server.requestTimeout = 10_000;
     this.#server.headersTimeout = 5_000;
     this.#server.maxConnections = 32;
+    this.#server.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head));
   }
 
   /** Listens; rejects with the reason (address in use, not permitted) in a technician's words. */
@@ -98,6 +113,11 @@ export class DiagnosticsServer {
       this.#server.listen(port, host, () => resolve());
     });
     this.#options.log.info({ listen: this.address }, 'diagnostics listening');
+    if (this.#assetProblems.length > 0)
+      this.#options.log.error(
+        { missing: this.#assetProblems },
+        'the diagnostics page is incomplete: run `npm run build` (and `npm ci`) in the package',
+      );
   }
 
   /** host:port actually listened on. */
@@ -110,16 +130,18 @@ export class DiagnosticsServer {
   }
 
   async stop(): Promise<void> {
+    this.#live.stop();
     if (!this.#server.listening) return;
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = (request.url ?? '/').split('?')[0];
+    const path = (request.url ?? '/').split('?')[0] as string;
     const method = request.method ?? 'GET';
     const route = `${method} ${path}`;
     if (path === '/metrics') return this.#metrics(method, response);
+    if (path.startsWith('/static/')) return this.#asset(request, response, path);
     if (method === 'POST') this.#sameSite(request);
     switch (route) {
       case 'GET /login':
@@ -132,7 +154,7 @@ export class DiagnosticsServer {
         return this.#home(request, response);
       case 'GET /api/status':
         this.#signedIn(request, 'viewer');
-        return sendJson(response, 200, this.#options.status());
+        return sendJson(response, 200, this.#options.live.status());
       case 'POST /api/commands':
         return this.#command(request, response);
     }
@@ -231,7 +253,67 @@ export class DiagnosticsServer {
       response.end();
       return;
     }
-    sendHtml(response, 200, signedInPage(session));
+    sendHtml(response, 200, appPage(session));
+  }
+
+  #asset(request: IncomingMessage, response: ServerResponse, path: string): void {
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      throw new HttpError(405, 'method not allowed', { allow: 'GET, HEAD' });
+    const asset = this.#assets.get(path);
+    if (!asset) throw new HttpError(404, `not found: ${path}`);
+    const headers = {
+      'content-type': asset.type,
+      etag: asset.etag,
+      // Checked each time (a cheap 304): an upgrade of the hub must reach the page at once.
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      vary: 'accept-encoding',
+    };
+    if (request.headers['if-none-match'] === asset.etag) {
+      response.writeHead(304, headers);
+      response.end();
+      return;
+    }
+    const gzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
+    const body = gzip ? asset.gzip : asset.body;
+    response.writeHead(200, {
+      ...headers,
+      'content-length': String(body.length),
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    });
+    response.end(request.method === 'HEAD' ? undefined : body);
+  }
+
+  /**
+   * The page's live feed: a signed-in session, from this server's own page (a WebSocket is not bound
+   * by the same-origin rule, so another site's page could otherwise open one with the cookie).
+   */
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refuse = (status: number, why: string) => {
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\n${why}\n`,
+      );
+    };
+    socket.on('error', () => socket.destroy());
+    if ((request.url ?? '').split('?')[0] !== '/api/live') {
+      refuse(404, 'not found');
+      return;
+    }
+    let origin: string | undefined;
+    try {
+      origin = new URL(request.headers.origin ?? '').host;
+    } catch {}
+    if (origin === undefined || origin !== request.headers.host) {
+      refuse(403, 'refused: the request came from another site');
+      return;
+    }
+    const id = cookieOf(request);
+    const session = this.#sessions.peek(id);
+    if (!session) {
+      refuse(401, 'sign in first: /login');
+      return;
+    }
+    this.#live.accept(request, socket, head, session, () => this.#sessions.peek(id) === session);
   }
 
   async #command(request: IncomingMessage, response: ServerResponse): Promise<void> {

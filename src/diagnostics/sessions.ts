@@ -58,6 +58,13 @@ export class Sessions {
 
   /** The live session with this id, its time renewed; undefined when unknown or expired. */
   get(id: string | undefined): Session | undefined {
+    const session = this.peek(id);
+    if (session) session.expiresAt = this.#clock.now() + this.#ttlMs;
+    return session;
+  }
+
+  /** The live session with this id, its time left as it is: watching the live feed is not using it. */
+  peek(id: string | undefined): Session | undefined {
     if (id === undefined) return undefined;
     const session = this.#byId.get(id);
     if (!session) return undefined;
@@ -66,7 +73,6 @@ export class Sessions {
       this.#byId.delete(id);
       return undefined;
     }
-    session.expiresAt = now + this.#ttlMs;
     return session;
   }
 

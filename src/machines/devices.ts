@@ -22,6 +22,7 @@ import type { CameraHealthActor, CameraOutage } from './camera-health.js';
 import { type CameraView, cameraView, cameraWatches } from './cameras.js';
 import type { Gates } from './gates.js';
 import { closeDevice, createDeviceLinkActor } from './index.js';
+import { ScanWatch } from './scan-watch.js';
 import type { ShelfEmitted } from './shelf.js';
 import { makeShelfSensor } from './shelf-sensor.js';
 import { productsOf, Shelves } from './shelves.js';
@@ -62,6 +63,8 @@ export class Devices {
   readonly #clock: Clock;
   readonly #onOutage: (outage: Required<CameraOutage>) => void;
   readonly shelves: Shelves;
+  /** Each scanner's last scan, and the technician's test mode. */
+  readonly scans: ScanWatch;
 
   /** `report` receives every change of a device's health, the data of a `device.status` event. */
   constructor(
@@ -76,6 +79,10 @@ export class Devices {
     this.#report = report;
     this.#clock = clock;
     this.#gates = options.gates;
+    this.scans = new ScanWatch(
+      clock,
+      config.devices.scanners.map((s) => s.id),
+    );
     this.#onOutage = (outage) => {
       try {
         options.onOutage?.(outage);
@@ -217,7 +224,9 @@ export class Devices {
         // The schema requires a sim section whenever a device uses it.
         if (!link) throw new Error('no simulated store');
         const gates = this.#gates;
-        const onData = (scan: Scan) => gates?.scan(s.gateId, s.kind, scan);
+        const onData = (scan: Scan) => {
+          if (this.scans.take(s.id, scan)) gates?.scan(s.gateId, s.kind, scan);
+        };
         this.#watch(
           createDeviceLinkActor({ deviceId: s.id, deviceKind: 'scanner', link, onData }, this.#clock),
         );

@@ -61,6 +61,8 @@ export type GateEvent =
   /** Opens for `party` people going `direction` without a credential (a command, an exit request). */
   | { type: 'grant'; direction: Direction; party: number; tripId?: string }
   | { type: 'emergency'; active: boolean }
+  /** A technician's check of the lights and buzzer: green, then red with the buzzer; locked throughout. */
+  | { type: 'signals.test' }
   | { type: 'close' };
 
 type InternalEvent =
@@ -107,6 +109,9 @@ export interface GateContext {
   refusing: boolean;
   counts: { in: number; out: number; denied: number; granted: number };
 }
+
+/** How long each step of a lights-and-buzzer test lasts. */
+const SIGNAL_TEST_STEP_MS = 1000;
 
 /** Alarms that are moments, not conditions: they clear by themselves after the buzzer's time. */
 const momentary: GateAlarm[] = ['forced_open', 'tailgate'];
@@ -192,6 +197,7 @@ export const gateMachine = setup({
     passageTimeout: ({ context }) => context.profile.timing.passageTimeoutMs,
     relockDelay: ({ context }) => context.profile.timing.relockDelayMs,
     denyFeedback: ({ context }) => context.profile.timing.denyFeedbackMs,
+    signalStep: SIGNAL_TEST_STEP_MS,
   },
   guards: {
     egressFree,
@@ -385,6 +391,29 @@ export const gateMachine = setup({
       ],
       on: {
         scan: scanAtRest,
+        grant: { target: 'open', actions: 'grant' },
+        'exit.request': { target: 'open', actions: 'openForExit' },
+        'signals.test': 'testingSignals',
+        passage: forcedPassage,
+        input: forcedPosition,
+      },
+    },
+    // Locked all through; a scan is refused as busy, a grant or exit request opens at once.
+    testingSignals: {
+      initial: 'green',
+      states: {
+        green: {
+          entry: { type: 'lights', params: { unlock: 0, green: 1, red: 0 } },
+          after: { signalStep: 'red' },
+        },
+        red: {
+          entry: [assign({ refusing: true }), { type: 'lights', params: { green: 0, red: 1 } }, 'buzzer'],
+          exit: [assign({ refusing: false }), 'buzzer'],
+          after: { signalStep: '#gate.locked' },
+        },
+      },
+      on: {
+        scan: { actions: { type: 'denyScan', params: { reason: 'gate_busy' } } },
         grant: { target: 'open', actions: 'grant' },
         'exit.request': { target: 'open', actions: 'openForExit' },
         passage: forcedPassage,

@@ -148,6 +148,19 @@ export class Gates {
     return { direction: 'in', tripId };
   }
 
+  /**
+   * Runs a locked gate's lights-and-buzzer test (two seconds: green, then red with the buzzer); the
+   * gate stays locked and goes back to waiting after.
+   */
+  testSignals(gateId: string): void {
+    const gate = this.#gates.get(gateId);
+    if (!gate) throw new GateRefusal('unknown_gate', `no gate "${gateId}"`);
+    const state = gateStateOf(gate.actor.getSnapshot());
+    if (state !== 'locked')
+      throw new GateRefusal('gate_busy', `${gateId} is ${state}; its lights can be tested once it is locked`);
+    gate.actor.send({ type: 'signals.test' });
+  }
+
   /** Each gate's state, counts and alarms, for `hub.status` and diagnostics. */
   report() {
     return [...this.#gates.values()].map(({ config, actor }) => {

@@ -29,8 +29,13 @@ export function createLogger(level: LogLevel = 'info', destination?: Destination
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: redactPaths, censor: '[redacted]' },
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    destination ?? stdoutDestination(),
   );
+}
+
+/** Standard output, written synchronously: a line logged just before a crash is not lost. */
+export function stdoutDestination(): DestinationStream {
+  return pino.destination({ dest: 1, sync: true });
 }
 
 /** A logger that drops everything, for tests and tools that print their own output. */

@@ -87,7 +87,16 @@ export class Uplink {
   #unsubscribe: (() => void) | undefined;
   #waitingForDrain = false;
   #connectedAt = 0;
-  readonly stats = { connections: 0, reconnects: 0, invalidFrames: 0, eventsSent: 0, acks: 0, lastError: '' };
+  readonly stats = {
+    connections: 0,
+    reconnects: 0,
+    invalidFrames: 0,
+    eventsSent: 0,
+    acks: 0,
+    /** When the cloud last acknowledged events, ms since the epoch; 0 before it has. */
+    lastAckAt: 0,
+    lastError: '',
+  };
 
   constructor(opts: UplinkOptions) {
     this.#opts = opts;
@@ -368,6 +377,7 @@ export class Uplink {
       return;
     }
     this.stats.acks++;
+    this.stats.lastAckAt = Date.now();
     if (seq <= this.#ackedSeq) return;
     this.#ackedSeq = seq;
     this.#opts.source.ack(seq);

@@ -6,6 +6,7 @@ import { HubMetrics } from '../../src/diagnostics/metrics.js';
 import { type DiagnosticsOptions, DiagnosticsServer } from '../../src/diagnostics/server.js';
 import { FakeClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
+import { testLive } from '../helpers/live-sources.js';
 import { captureLog } from '../helpers/log-capture.js';
 import type { TestContext } from '../helpers/tap-types.js';
 
@@ -24,7 +25,7 @@ async function hub(t: TestContext, overrides: Partial<DiagnosticsOptions> = {}) 
     }),
     accounts,
     sessionMinutes: 60,
-    status: () => ({ store: { mode: 'open' } }),
+    live: testLive(() => ({ store: { mode: 'open' } })),
     command: async (name, args, by) => {
       commands.push({ name, args, by });
       return name === 'gate.unlock'
@@ -77,7 +78,12 @@ t.test(
       response.headers.get('set-cookie'),
       /^sg_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=3600$/,
     );
-    t.match(html, /Signed in as <strong>anna<\/strong> \(technician\)/);
+    t.match(html, /<p class="who">anna <span class="role">technician<\/span><\/p>/);
+    t.match(
+      html,
+      /<meta name="role" content="technician">/,
+      "the page knows the role, to show a technician's buttons",
+    );
     const status = await fetch(`${h.base}/api/status`, { headers: { cookie } });
     t.same(await status.json(), { store: { mode: 'open' } });
   },

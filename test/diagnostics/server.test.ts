@@ -4,6 +4,7 @@ import { HubMetrics, type MetricsSource } from '../../src/diagnostics/metrics.js
 import { type DiagnosticsOptions, DiagnosticsServer } from '../../src/diagnostics/server.js';
 import { FakeClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
+import { testLive } from '../helpers/live-sources.js';
 import { captureLog } from '../helpers/log-capture.js';
 import type { TestContext } from '../helpers/tap-types.js';
 
@@ -25,7 +26,7 @@ function options(overrides: Partial<DiagnosticsOptions> = {}): DiagnosticsOption
     metrics: new HubMetrics(() => source),
     accounts: [],
     sessionMinutes: 480,
-    status: () => ({}),
+    live: testLive(),
     command: async () => ({ ok: true }),
     clock: new FakeClock(),
     log: silentLogger(),
