@@ -2,14 +2,15 @@
 # The Debian packages the tests use as real peers, installed when missing: systemd-analyze checks the
 # unit file, socat makes pseudo-terminal pairs for serial devices, pymodbus (with pyserial) is a real
 # Modbus RTU slave, GStreamer's RTSP server (through python3-gi) is a real camera serving the store
-# clip, and node-hid's prebuilt binding needs libudev and libusb to load. Run by `npm test` (pretest)
+# clip, node-hid's prebuilt binding needs libudev and libusb to load, and Chromium (driven by
+# playwright-core) is the browser the diagnostics page is tested in. Run by `npm test` (pretest)
 # and by CI; installs as root, otherwise says what to install.
 set -euo pipefail
 
 packages=(
   systemd socat python3-pymodbus python3-serial python3-serial-asyncio
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-ugly libudev1 libusb-1.0-0
+  gstreamer1.0-plugins-ugly libudev1 libusb-1.0-0 chromium
 )
 
 missing=()

@@ -174,7 +174,9 @@ const table = (head: string[], rows: Child[][]) =>
     h(
       'tbody',
       {},
-      ...rows.map((r) => h('tr', {}, ...r.map((c, i) => h('td', { 'data-label': head[i] }, c)))),
+      ...rows.map((r) =>
+        h('tr', {}, ...r.slice(0, head.length).map((c, i) => h('td', { 'data-label': head[i] }, c))),
+      ),
     ),
   );
 const section = (id: Tab) => document.getElementById(id) as HTMLElement;
@@ -331,7 +333,7 @@ function drawGates(s: Status): void {
           ),
     ),
     table(
-      ['Gate', 'Role', 'State', 'Alarms', 'In / out', 'Denied', 'Actions'],
+      ['Gate', 'Role', 'State', 'Alarms', 'In / out', 'Denied', ...(technician ? ['Actions'] : [])],
       s.gates.map((g) => [
         g.gateId,
         g.role,
@@ -340,14 +342,16 @@ function drawGates(s: Status): void {
         `${g.counts.in} / ${g.counts.out}`,
         g.counts.denied,
         // A free exit is open already: nothing to unlock or test while it is.
-        g.state === 'free'
-          ? '—'
-          : h(
-              'span',
-              { class: 'actions' },
-              action('Unlock', 'gate.unlock', { gateId: g.gateId }),
-              action('Test lights', 'gate.test', { gateId: g.gateId }),
-            ),
+        !technician
+          ? undefined
+          : g.state === 'free'
+            ? '—'
+            : h(
+                'span',
+                { class: 'actions' },
+                action('Unlock', 'gate.unlock', { gateId: g.gateId }),
+                action('Test lights', 'gate.test', { gateId: g.gateId }),
+              ),
       ]),
     ),
     h('h3', {}, 'Recent passages'),
@@ -462,9 +466,10 @@ function drawShelves(s: Status): void {
   }
   if (!plot.shelfId && ids[0]) choose(ids[0]);
   const shelf = s.shelves.shelves.find((x) => x.shelfId === plot.shelfId);
-  const plateSelect = controls.querySelector<HTMLSelectElement>('select[name="plate"]') as HTMLSelectElement;
+  // Only a technician has the calibration wizard.
+  const plateSelect = controls.querySelector<HTMLSelectElement>('select[name="plate"]');
   const plates = shelf?.calibration.length ?? 0;
-  if (plateSelect.options.length !== plates)
+  if (plateSelect && plateSelect.options.length !== plates)
     plateSelect.replaceChildren(
       ...Array.from({ length: plates }, (_, p) => h('option', { value: String(p) }, `plate ${p}`)),
     );

@@ -146,6 +146,11 @@ export class DiagnosticsServer {
     switch (route) {
       case 'GET /login':
         return sendHtml(response, 200, loginPage());
+      case 'GET /favicon.ico':
+        // Browsers ask on every page; there is none, and that is not an error worth a 404 in the console.
+        response.writeHead(204, { 'cache-control': 'max-age=86400' });
+        response.end();
+        return;
       case 'POST /login':
         return this.#login(request, response);
       case 'POST /logout':
