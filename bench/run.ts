@@ -1,7 +1,8 @@
-// `npm run bench`: how fast a scan opens a gate and a fire alarm opens them all, what watching 64
-// cameras costs, throughput of the delivery path and of shelf sensing, how soon a pick is known and
-// durable, and the daemon's footprint idle and on a 2,000-plate simulated store, printed as rates and
-// sizes with the targets beside them. Numbers, not assertions: the machines are noisy.
+// `npm run bench`: how fast a scan opens a gate and a fire alarm opens them all, what the diagnostics
+// page weighs and its live feed costs, what watching 64 cameras costs, throughput of the delivery
+// path and of shelf sensing, how soon a pick is known and durable, and the daemon's footprint idle
+// and on a 2,000-plate simulated store, printed as rates and sizes with the targets beside them.
+// Numbers, not assertions: the machines are noisy.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { Uplink } from '../src/uplink/uplink.js';
 import { startUpstream } from '../src/upstream/server.js';
 import { measureCameraProbing } from './cameras.js';
 import { measureDaemonShelves } from './daemon-shelves.js';
+import { measureDiagnostics } from './diagnostics.js';
 import { measureGates } from './gates.js';
 import { measureHidDecoding } from './hid.js';
 import { explanationsPerSecond } from './items.js';
@@ -239,6 +241,32 @@ function hidDecoding(): void {
 }
 
 /** The hub's CPU for probing 64 RTSP cameras every 10 s, and whether it kept up. */
+/** The diagnostics page: what a browser fetches to open it, and its live feed's CPU while pages plot. */
+async function diagnosticsPage(): Promise<void> {
+  const d = await measureDiagnostics();
+  report(
+    'diagnostics page: bytes to open it (gzip)',
+    d.pageBytes / 1024,
+    'KiB',
+    '< 100',
+    d.pageBytes < 100 * 1024,
+  );
+  report(
+    `diagnostics feed: CPU, ${d.pages} pages plotting 6 plates at 80 Hz`,
+    d.cpu * 100,
+    '% core',
+    '< 5',
+    d.cpu < 0.05,
+  );
+  report(
+    'diagnostics feed: points per plate per second',
+    d.pointsHz,
+    'points/s',
+    '= 60',
+    Math.abs(d.pointsHz - 60) < 3,
+  );
+}
+
 async function cameraProbing(): Promise<void> {
   const c = await measureCameraProbing();
   report(`cameras: CPU probing ${c.cameras} every 10 s`, c.cpuPercent, '% core', '< 5', c.cpuPercent < 5);
@@ -254,6 +282,7 @@ async function cameraProbing(): Promise<void> {
 
 try {
   await gates();
+  await diagnosticsPage();
   hidDecoding();
   await cameraProbing();
   await shelfRates();

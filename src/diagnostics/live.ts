@@ -191,23 +191,21 @@ class Plot {
   /** grams[plate][i], null where the plate gave no reading. */
   grams: (number | null)[][] = [];
   stop: () => void = () => {};
-  /** Samples to let pass before the next kept one. */
-  #skip = 0;
+  /** Share of a point earned so far: each sample earns MAX_POINTS_HZ / rate; a whole one keeps it. */
+  #credit = 0;
 
   constructor(shelfId: string) {
     this.shelfId = shelfId;
   }
 
   take(batch: ShelfSamples, calibration: readonly PlateCalibration[]): void {
-    const every = Math.max(1, Math.ceil(batch.rateHz / MAX_POINTS_HZ));
+    const earn = Math.min(1, MAX_POINTS_HZ / batch.rateHz);
     const count = batch.values.length / batch.channels;
     while (this.grams.length < batch.channels) this.grams.push(this.t.map(() => null));
     for (let i = 0; i < count; i++) {
-      if (this.#skip > 0) {
-        this.#skip--;
-        continue;
-      }
-      this.#skip = every - 1;
+      this.#credit += earn;
+      if (this.#credit < 1) continue;
+      this.#credit -= 1;
       this.t.push(Math.round(batch.t0 + (i * 1000) / batch.rateHz));
       for (let c = 0; c < batch.channels; c++) {
         const raw = batch.values[i * batch.channels + c] as number;
