@@ -75,7 +75,11 @@ export class LiveFeed {
 
   stop(): void {
     this.#stopEvents();
-    for (const ws of this.#server.clients) ws.close(1001, 'the hub is stopping');
+    for (const ws of this.#server.clients) {
+      ws.close(1001, 'the hub is stopping');
+      // A page that does not answer the close must not hold the daemon's exit.
+      setTimeout(() => ws.terminate(), 1000).unref();
+    }
     this.#server.close();
   }
 }

@@ -127,6 +127,25 @@ t.test(
       args: { shelfId: 'shelf-1' },
     });
 
+    // The calibration wizard: plate 1 empty and still, then a 500 g weight placed when the page asks.
+    await page.selectOption('select[name="plate"]', '1');
+    await page.fill('input[name="grams"]', '500');
+    await page.click('form.wizard button[type="submit"]');
+    await page.waitForSelector('.step[data-step="place"]');
+    t.match(await page.textContent('.step'), /place the 500 g weight/, 'the wizard says what to do next');
+    // The hub first waits for the plate to be still; the weight goes on once it has been.
+    await new Promise((r) => setTimeout(r, 2500));
+    store.sim.shelf('shelf-1').stockItem([1], 500);
+    await page.waitForSelector('.step[data-step="done"]', { timeout: 30_000 });
+    t.match(await page.textContent('.step'), /plate 1 of shelf-1 calibrated: 500 g now reads 500 g/);
+    await shot('calibrated');
+    await until(() => store.audits('shelf.calibrate').length === 1, 5000, 'calibration audited upstream');
+    t.match(store.audits('shelf.calibrate')[0]?.data, {
+      by: 'tech',
+      ok: true,
+      args: { plate: 1, grams: 500 },
+    });
+
     // Unlock the entry gate: the page shows it open, the cloud gets the audit and a new trip.
     await page.click('nav a[data-tab="gates"]');
     await page.click('button[data-command="gate.unlock"][data-args*="gate-in"]');
