@@ -150,7 +150,7 @@ class LiveClient {
     this.#plot = undefined;
     if (shelfId === null) return;
     const plot = new Plot(shelfId);
-    const stop = this.#sources.weights(shelfId.slice(0, 64), (batch, calibration) =>
+    const stop = this.#sources.weights(shelfId, (batch, calibration) =>
       plot.take(batch, calibration),
     );
     if (!stop) {
@@ -195,7 +195,7 @@ class Plot {
   /** grams[plate][i], null where the plate gave no reading. */
   grams: (number | null)[][] = [];
   stop: () => void = () => {};
-  /** Share of a point earned so far: each sample earns MAX_POINTS_HZ / rate; a whole one keeps it. */
+  /** Credit earned so far, in whole numbers: each sample earns MAX_POINTS_HZ, `rateHz` of it keeps one. */
   #credit = 0;
 
   constructor(shelfId: string) {
@@ -203,13 +203,13 @@ class Plot {
   }
 
   take(batch: ShelfSamples, calibration: readonly PlateCalibration[]): void {
-    const earn = Math.min(1, MAX_POINTS_HZ / batch.rateHz);
+    const cost = Math.max(batch.rateHz, MAX_POINTS_HZ);
     const count = batch.values.length / batch.channels;
     while (this.grams.length < batch.channels) this.grams.push(this.t.map(() => null));
     for (let i = 0; i < count; i++) {
-      this.#credit += earn;
-      if (this.#credit < 1) continue;
-      this.#credit -= 1;
+      this.#credit += MAX_POINTS_HZ;
+      if (this.#credit < cost) continue;
+      this.#credit -= cost;
       this.t.push(Math.round(batch.t0 + (i * 1000) / batch.rateHz));
       for (let c = 0; c < batch.channels; c++) {
         const raw = batch.values[i * batch.channels + c] as number;

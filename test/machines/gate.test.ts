@@ -440,3 +440,85 @@ t.test('close ends the machine', async (t) => {
   gate.actor.send({ type: 'close' });
   t.equal(gate.actor.getSnapshot().status, 'done');
 });
+
+t.test(
+  "a technician's light test shows green, then red with the buzzer, and leaves the gate locked and quiet",
+  async (t) => {
+    const gate = gateUnderTest();
+    const start = gate.clock.now();
+    gate.actor.send({ type: 'signals.test' });
+    t.equal(gate.state(), 'testingSignals.green');
+    t.same([gate.outputs.green, gate.outputs.red, gate.outputs.unlock], [1, 0, 0], 'green first, locked');
+    gate.clock.advance(999);
+    t.equal(gate.outputs.green, 1, 'green for a whole second');
+    gate.clock.advance(1);
+    t.equal(gate.state(), 'testingSignals.red');
+    t.same(
+      [gate.outputs.green, gate.outputs.red, gate.outputs.buzzer, gate.outputs.unlock],
+      [0, 1, 1, 0],
+      'then red with the buzzer',
+    );
+    gate.clock.advance(1000);
+    t.equal(gate.state(), 'locked');
+    t.same(
+      [gate.outputs.green, gate.outputs.red, gate.outputs.buzzer, gate.outputs.unlock],
+      [0, 0, 0, 0],
+      'dark, quiet and locked after two seconds',
+    );
+    t.notOk(
+      gate.writes.some((w) => w.endsWith('unlock=1')),
+      'the lock never opened',
+    );
+    t.same(
+      gate.writes.filter((w) => /(green|red|buzzer)=1$/.test(w)),
+      [`${start} green=1`, `${start + 1000} red=1`, `${start + 1000} buzzer=1`],
+      'each signal lit once, at its time',
+    );
+    t.same(gate.emitted, [], 'a test is not an alarm nor a refusal');
+  },
+);
+
+t.test('a scan during the light test is refused as busy and the test goes on', async (t) => {
+  const gate = gateUnderTest();
+  gate.actor.send({ type: 'signals.test' });
+  gate.scan('shopper-token');
+  t.same(gate.of('denied'), [
+    { type: 'denied', gateId: 'gate-in', credentialKind: 'qr', reason: 'gate_busy' },
+  ]);
+  t.equal(gate.asked.length, 0, 'nobody is asked to decide it');
+  t.equal(gate.state(), 'testingSignals.green');
+  gate.clock.advance(2000);
+  t.equal(gate.state(), 'locked');
+  gate.scan('after');
+  t.equal(gate.state(), 'authorising', 'after the test a scan is decided as usual');
+});
+
+t.test('an emergency during the light test opens the gate and silences the buzzer', async (t) => {
+  const gate = gateUnderTest();
+  gate.actor.send({ type: 'signals.test' });
+  gate.clock.advance(1000);
+  t.equal(gate.outputs.buzzer, 1, 'in the red step');
+  gate.actor.send({ type: 'emergency', active: true });
+  t.equal(gate.state(), 'emergency');
+  t.same(
+    [gate.outputs.unlock, gate.outputs.green, gate.outputs.red, gate.outputs.buzzer],
+    [1, 1, 0, 0],
+    'open and green, the test over',
+  );
+  gate.clock.advance(5000);
+  t.equal(gate.state(), 'emergency', "the test's timer does not take the gate back to locked");
+  t.equal(gate.outputs.unlock, 1);
+  gate.actor.send({ type: 'emergency', active: false });
+  t.equal(gate.state(), 'locked');
+});
+
+t.test('a light test asked of a gate that is not locked changes nothing', async (t) => {
+  const gate = gateUnderTest();
+  gate.scan('deciding');
+  gate.actor.send({ type: 'signals.test' });
+  t.equal(gate.state(), 'authorising');
+  await gate.answer(allow());
+  gate.actor.send({ type: 'signals.test' });
+  t.equal(gate.state(), 'open.waiting', 'an open gate stays open');
+  t.equal(gate.outputs.unlock, 1);
+});

@@ -224,3 +224,30 @@ t.test('an authoriser that throws is logged without the scan, and the gate refus
   t.match(capture.text(), /disk I\/O error/);
   t.notMatch(capture.text(), /secret-token/);
 });
+
+t.test(
+  "gate.test: a locked gate's lights are tested; another gate, or one not at rest, is refused",
+  async (t) => {
+    const s = storeWithGates();
+    s.gates.testSignals('door-in');
+    t.equal(stateOf(s.gates, 'door-in'), 'testingSignals.green');
+    t.equal(s.chip('door-in').level('green'), 1, 'the green lamp on the wire');
+    t.equal(stateOf(s.gates, 'turnstile-in'), 'locked', 'only that gate');
+    t.throws(() => s.gates.testSignals('door-in'), { code: 'gate_busy' }, 'not twice at once');
+    s.clock.advance(2000);
+    t.equal(stateOf(s.gates, 'door-in'), 'locked');
+
+    t.throws(() => s.gates.testSignals('nowhere'), new GateRefusal('unknown_gate', 'no gate "nowhere"'));
+    s.gates.unlock('turnstile-in', 1, () => 'trip-1');
+    t.throws(
+      () => s.gates.testSignals('turnstile-in'),
+      new GateRefusal(
+        'gate_busy',
+        'turnstile-in is open.waiting; its lights can be tested once it is locked',
+      ),
+      'a gate open for someone',
+    );
+    t.equal(stateOf(s.gates, 'turnstile-in'), 'open.waiting', 'and it stays open for them');
+    t.throws(() => s.gates.testSignals('swing-out'), { code: 'gate_busy' }, 'a free exit');
+  },
+);
