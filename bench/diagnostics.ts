@@ -3,7 +3,6 @@
 // pages' WebSocket clients in the same process, so the number is an upper bound for the hub's share.
 import { pathToFileURL } from 'node:url';
 import { WebSocket } from 'ws';
-import { hashPassword } from '../src/diagnostics/accounts.js';
 import { loadAssets } from '../src/diagnostics/assets.js';
 import type { FeedEvent, LiveSources } from '../src/diagnostics/live.js';
 import { LogTail } from '../src/diagnostics/log-tail.js';
@@ -14,6 +13,7 @@ import { Listeners } from '../src/drivers/listeners.js';
 import type { PlateCalibration, ShelfSamples } from '../src/sensing/types.js';
 import { systemClock } from '../src/system/clock.js';
 import { silentLogger } from '../src/system/log.js';
+import { hashPassword } from '../src/system/passwords.js';
 
 const PAGES = 4;
 const PLATES = 6;

@@ -1,8 +1,8 @@
 // The one schema of a hub's configuration. TypeScript types and configs/store-gateway.schema.json both
 // come from here, so the file a technician edits and the code that reads it cannot drift apart.
 import { z } from 'zod';
-import { passwordHashPattern } from '../diagnostics/accounts.js';
 import { gateLineNames } from '../drivers/gpio/gate-profile.js';
+import { passwordHashPattern } from '../system/passwords.js';
 import { camera, cameraHealth } from './cameras.js';
 import { id } from './id.js';
 import { bus, checkShelves, product, shelf } from './shelves.js';

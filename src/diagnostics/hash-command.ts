@@ -1,6 +1,6 @@
 // `store-gateway hash-password`: reads a technician's password on standard input (so it stays out of
 // the shell's history and the process list) and prints its hash for `diagnostics.accounts`.
-import { hashPassword } from './accounts.js';
+import { hashPassword } from '../system/passwords.js';
 
 const usage = `Usage: store-gateway hash-password < password
 

@@ -150,9 +150,7 @@ class LiveClient {
     this.#plot = undefined;
     if (shelfId === null) return;
     const plot = new Plot(shelfId);
-    const stop = this.#sources.weights(shelfId, (batch, calibration) =>
-      plot.take(batch, calibration),
-    );
+    const stop = this.#sources.weights(shelfId, (batch, calibration) => plot.take(batch, calibration));
     if (!stop) {
       this.#send({ type: 'error', message: `no shelf "${shelfId.slice(0, 64)}" on this hub` });
       return;

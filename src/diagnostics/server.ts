@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
-import { checkPassword, decoyHash } from './accounts.js';
+import { checkPassword, decoyHash } from '../system/passwords.js';
 import { type Asset, loadAssets } from './assets.js';
 import { LiveFeed, type LiveSources } from './live.js';
 import type { HubMetrics } from './metrics.js';

@@ -9,16 +9,14 @@ import { join } from 'node:path';
 import t from 'tap';
 import { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { hashPassword } from '../../src/diagnostics/accounts.js';
-import { HubMetrics } from '../../src/diagnostics/metrics.js';
-import { DiagnosticsServer } from '../../src/diagnostics/server.js';
 import type { SimGpioChip } from '../../src/drivers/gpio/sim.js';
 import { FakeClock } from '../../src/system/clock.js';
 import { silentLogger } from '../../src/system/log.js';
+import { hashPassword } from '../../src/system/passwords.js';
 import { openPage, signIn, startBrowser } from '../helpers/browser.js';
 import { until } from '../helpers/daemon.js';
+import { startDiagnostics } from '../helpers/diagnostics.js';
 import { startE2eUpstream } from '../helpers/e2e-upstream.js';
-import { testLive } from '../helpers/live-sources.js';
 import type { TestContext } from '../helpers/tap-types.js';
 
 const hubId = 'hub-browser';
@@ -246,27 +244,16 @@ t.test('refused: a wrong password, an action without its CSRF token, a viewer ac
 });
 
 t.test('a session that ends signs the page out, and its next action is refused', async (t) => {
-  const clock = new FakeClock(Date.now());
-  const live = testLive(() => ({}));
   const commands: string[] = [];
-  const server = new DiagnosticsServer({
-    listen: '127.0.0.1:0',
-    metrics: new HubMetrics(() => {
-      throw new Error('not in this test');
-    }),
+  const { base, clock } = await startDiagnostics(t, {
+    clock: new FakeClock(Date.now()),
     accounts,
     sessionMinutes: 30,
-    live,
     command: async (name) => {
       commands.push(name);
       return { ok: true };
     },
-    clock,
-    log: silentLogger(),
   });
-  await server.start();
-  t.teardown(() => server.stop());
-  const base = `http://${server.address}`;
   const { page, shot } = await openPage(browser);
   await signIn(page, base, 'tech', passwords.tech);
   clock.advance(31 * 60_000);

@@ -7,21 +7,13 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { WebSocket } from 'ws';
-import { hashPassword } from '../../src/diagnostics/accounts.js';
 import { type FeedEvent, MAX_POINTS_HZ } from '../../src/diagnostics/live.js';
-import { HubMetrics } from '../../src/diagnostics/metrics.js';
-import { type DiagnosticsOptions, DiagnosticsServer } from '../../src/diagnostics/server.js';
+import type { DiagnosticsOptions } from '../../src/diagnostics/server.js';
 import type { ShelfSamples } from '../../src/sensing/types.js';
 import { FakeClock } from '../../src/system/clock.js';
-import { silentLogger } from '../../src/system/log.js';
+import { passwords, startDiagnostics } from '../helpers/diagnostics.js';
 import { testLive } from '../helpers/live-sources.js';
 import type { TestContext } from '../helpers/tap-types.js';
-
-const accounts = [
-  { name: 'anna', role: 'technician' as const, passwordHash: await hashPassword('correct horse battery') },
-  { name: 'viktor', role: 'viewer' as const, passwordHash: await hashPassword('looking only') },
-];
-const passwords: Record<string, string> = { anna: 'correct horse battery', viktor: 'looking only' };
 
 /** Long enough for a 1 s status tick on a busy CI machine; a wait, never an assertion on speed. */
 const DEADLINE_MS = 10_000;
@@ -126,22 +118,7 @@ async function hub(t: TestContext, overrides: Partial<DiagnosticsOptions> = {}) 
       { slope: 2, offset: 0 },
     ],
   });
-  const server = new DiagnosticsServer({
-    listen: '127.0.0.1:0',
-    metrics: new HubMetrics(() => {
-      throw new Error('not in this test');
-    }),
-    accounts,
-    sessionMinutes: 60,
-    live,
-    command: async () => ({ ok: true }),
-    clock,
-    log: silentLogger(),
-    ...overrides,
-  });
-  await server.start();
-  t.teardown(() => server.stop());
-  const base = `http://${server.address}`;
+  const { server, base } = await startDiagnostics(t, { live, clock, ...overrides });
   const signIn = async (name: string) => {
     const response = await fetch(`${base}/login`, {
       method: 'POST',

@@ -1,30 +1,17 @@
 // Signing in to the hub's diagnostics server over real HTTP: the login, its cookie, the roles, CSRF,
 // the wait after failed logins, sessions that end, and bodies that are refused unread.
 import t from 'tap';
-import { hashPassword } from '../../src/diagnostics/accounts.js';
-import { HubMetrics } from '../../src/diagnostics/metrics.js';
-import { type DiagnosticsOptions, DiagnosticsServer } from '../../src/diagnostics/server.js';
+import type { DiagnosticsOptions } from '../../src/diagnostics/server.js';
 import { FakeClock } from '../../src/system/clock.js';
-import { silentLogger } from '../../src/system/log.js';
+import { startDiagnostics } from '../helpers/diagnostics.js';
 import { testLive } from '../helpers/live-sources.js';
 import { captureLog } from '../helpers/log-capture.js';
 import type { TestContext } from '../helpers/tap-types.js';
 
-const accounts = [
-  { name: 'anna', role: 'technician' as const, passwordHash: await hashPassword('correct horse battery') },
-  { name: 'viktor', role: 'viewer' as const, passwordHash: await hashPassword('looking only') },
-];
-
 async function hub(t: TestContext, overrides: Partial<DiagnosticsOptions> = {}) {
   const clock = new FakeClock();
   const commands: { name: string; args: unknown; by: string }[] = [];
-  const server = new DiagnosticsServer({
-    listen: '127.0.0.1:0',
-    metrics: new HubMetrics(() => {
-      throw new Error('not in this test');
-    }),
-    accounts,
-    sessionMinutes: 60,
+  const { base } = await startDiagnostics(t, {
     live: testLive(() => ({ store: { mode: 'open' } })),
     command: async (name, args, by) => {
       commands.push({ name, args, by });
@@ -33,12 +20,8 @@ async function hub(t: TestContext, overrides: Partial<DiagnosticsOptions> = {}) 
         : { ok: false, error: { code: 'unknown_command', message: `no command "${name}"` } };
     },
     clock,
-    log: silentLogger(),
     ...overrides,
   });
-  await server.start();
-  t.teardown(() => server.stop());
-  const base = `http://${server.address}`;
   const login = (name: string, password: string) =>
     fetch(`${base}/login`, {
       method: 'POST',

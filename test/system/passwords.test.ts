@@ -2,13 +2,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
-import {
-  checkPassword,
-  decoyHash,
-  hashPassword,
-  passwordHashPattern,
-} from '../../src/diagnostics/accounts.js';
 import { runHashPasswordCommand } from '../../src/diagnostics/hash-command.js';
+import { checkPassword, decoyHash, hashPassword, passwordHashPattern } from '../../src/system/passwords.js';
 
 t.test('a hash checks its password and no other, and two hashes of one password differ', async (t) => {
   const hash = await hashPassword('correct horse battery');
