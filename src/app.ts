@@ -275,15 +275,14 @@ export class App {
   /** Records an event; a failure to make it durable is logged and counted, never thrown at the caller. */
   emit<K extends EventKind>(kind: K, data: EventData<K>): void {
     this.metrics.emitted(kind);
-    try {
-      this.#emitted.emit({ kind, at: new Date(systemClock.now()).toISOString(), data });
-    } catch (err) {
-      this.#log.error({ err, kind }, 'the diagnostics feed failed on an event');
-    }
-    this.outbox.emit(kind, data).catch((err: Error) => {
-      this.stats.emitFailures++;
-      this.#log.error({ err: err.message, kind }, 'event could not be stored');
-    });
+    this.outbox.emit(kind, data).then(
+      // The page hears of it once it is durable, with the seq and time the cloud will have.
+      ({ seq, id, time }) => this.#emitted.emit({ seq, id, time, kind, data }),
+      (err: Error) => {
+        this.stats.emitFailures++;
+        this.#log.error({ err: err.message, kind }, 'event could not be stored');
+      },
+    );
   }
 
   /** The authoriser the entry gates use, from the configuration's credentials. */

@@ -32,6 +32,7 @@ interface ShelfView {
   motion: string;
   faults: Record<string, unknown>;
   calibration: { slope: number; offset: number }[];
+  job?: { plates: number[]; waitingFor: 'still' | 'weight' | 'settled' };
 }
 interface CameraView {
   deviceId: string;
@@ -83,8 +84,10 @@ interface Status {
   scanners: ScannerView[];
 }
 interface FeedEvent {
+  seq: number;
+  id: string;
   kind: string;
-  at: string;
+  time: string;
   data: Record<string, unknown>;
 }
 interface LogLine {
@@ -109,6 +112,9 @@ const tabs = ['overview', 'gates', 'scanners', 'shelves', 'cameras', 'events'] a
 type Tab = (typeof tabs)[number];
 
 let status: Status | undefined;
+/** The hub's clock minus this device's, from each status: "4 s ago" is the hub's, whatever the phone says. */
+let skewMs = 0;
+const hubNow = () => Date.now() + skewMs;
 const events: FeedEvent[] = [];
 const logs: LogLine[] = [];
 /** Codes read in test mode, newest first. */
@@ -159,7 +165,7 @@ function action(label: string, name: string, args: Record<string, unknown> = {},
 
 const ago = (ms: number | undefined) => {
   if (!ms) return 'never';
-  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  const s = Math.max(0, Math.round((hubNow() - ms) / 1000));
   if (s < 60) return `${s} s ago`;
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min ago`;
@@ -249,6 +255,15 @@ document.addEventListener('click', (e) => {
   if (question && !window.confirm(question)) return;
   void command(name, JSON.parse(args ?? '{}') as Record<string, unknown>);
 });
+
+/** Codes read in test mode leave the screen when their scanner's test ends. */
+function forgetEndedTests(): void {
+  const testing = new Set(
+    status?.scanners.filter((s) => s.testingUntil !== undefined).map((s) => s.scannerId),
+  );
+  for (let i = testCodes.length - 1; i >= 0; i--)
+    if (!testing.has((testCodes[i] as SeenScan).scannerId)) testCodes.splice(i, 1);
+}
 
 // ---- sections ---------------------------------------------------------------------------------------
 
@@ -362,7 +377,7 @@ function drawGates(s: Status): void {
           passages
             .reverse()
             .map((e) => [
-              clock(Date.parse(e.at)),
+              clock(Date.parse(e.time)),
               String(e.data.gateId),
               e.kind === 'shopper.entered' ? 'in' : 'out',
               String(e.data.tripId ?? '—').slice(0, 8),
@@ -454,6 +469,8 @@ const plot = {
   data: [[]] as number[][] & (number | null)[][],
   dirty: false,
   points: 0,
+  /** Whether the hub is sending this page the shelf's weights. */
+  watching: false,
 };
 
 function drawShelves(s: Status): void {
@@ -473,6 +490,7 @@ function drawShelves(s: Status): void {
     plateSelect.replaceChildren(
       ...Array.from({ length: plates }, (_, p) => h('option', { value: String(p) }, `plate ${p}`)),
     );
+  followCalibration(controls, shelf);
   const last = plot.data.slice(1).map((series) => series.findLast((v) => v !== null));
   patch(
     view,
@@ -506,7 +524,7 @@ function drawShelves(s: Status): void {
         : table(
             ['Time', 'Kind', 'Plates', 'Grams', 'Items'],
             list.map((e) => [
-              clock(Date.parse(e.at)),
+              clock(Date.parse(e.time)),
               e.kind.replace('shelf.', ''),
               Array.isArray(e.data.plates) ? e.data.plates.join(', ') : '—',
               typeof e.data.deltaGrams === 'number' ? e.data.deltaGrams.toFixed(0) : '—',
@@ -585,8 +603,9 @@ function calibrationWizard(): HTMLElement {
       return;
     }
     start.setAttribute('disabled', '');
-    step.dataset.step = 'place';
-    step.textContent = `2. Keep plate ${plate.value} empty and still… 3. When it has settled, place the ${known} g weight on it and let go.`;
+    step.dataset.grams = String(known);
+    step.dataset.step = 'still';
+    step.textContent = `2. Keep plate ${plate.value} empty and still…`;
     const answer = await command('shelf.calibrate', {
       shelfId: plot.shelfId,
       plate: Number(plate.value),
@@ -601,12 +620,39 @@ function calibrationWizard(): HTMLElement {
   return form;
 }
 
+/** The wizard's step as the hub's job says: when to place the weight is the hub's call, not a guess. */
+function followCalibration(controls: HTMLElement, shelf: ShelfView | undefined): void {
+  const step = controls.querySelector<HTMLElement>('.step');
+  const running =
+    step?.dataset.step === 'still' || step?.dataset.step === 'place' || step?.dataset.step === 'settle';
+  if (!step || !running || !shelf?.job) return;
+  const plate = shelf.job.plates[0];
+  const next = { still: 'still', weight: 'place', settled: 'settle' }[shelf.job.waitingFor];
+  if (step.dataset.step === next) return;
+  step.dataset.step = next;
+  step.textContent =
+    next === 'still'
+      ? `2. Keep plate ${plate} empty and still…`
+      : next === 'place'
+        ? `3. Place the ${step.dataset.grams} g weight on plate ${plate} now, and let go.`
+        : '4. Settling…';
+}
+
 function choose(shelfId: string): void {
   plot.shelfId = shelfId;
   plot.chart?.destroy();
   plot.chart = undefined;
   plot.data = [[]] as typeof plot.data;
-  socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ type: 'plot', shelfId }));
+  plot.watching = false;
+  watchPlot(current() === 'shelves');
+}
+
+/** Asks the hub for the chosen shelf's weights while the Shelves tab is shown, and for none otherwise. */
+function watchPlot(shown: boolean): void {
+  const want = shown && plot.shelfId !== '';
+  if (want === plot.watching || socket?.readyState !== WebSocket.OPEN) return;
+  plot.watching = want;
+  socket.send(JSON.stringify({ type: 'plot', shelfId: want ? plot.shelfId : null }));
 }
 
 function takeWeights(message: { shelfId: string; t: number[]; grams: (number | null)[][] }): void {
@@ -616,7 +662,9 @@ function takeWeights(message: { shelfId: string; t: number[]; grams: (number | n
   message.grams.forEach((series, p) => {
     (plot.data[p + 1] as (number | null)[]).push(...series);
   });
-  const keepFrom = (plot.data[0] as number[]).findIndex((t) => t >= Date.now() / 1000 - PLOT_SECONDS);
+  // Against the newest sample, not this device's clock, which may be minutes off the hub's.
+  const times = plot.data[0] as number[];
+  const keepFrom = times.findIndex((t) => t >= (times.at(-1) ?? 0) - PLOT_SECONDS);
   if (keepFrom > 0) for (const series of plot.data) series.splice(0, keepFrom);
   plot.points += message.t.length;
   plot.dirty = true;
@@ -684,7 +732,7 @@ function drawEvents(): void {
   });
   const kindSelect = controls.querySelector<HTMLSelectElement>('select[name="kind"]') as HTMLSelectElement;
   const kinds = [...new Set(events.map((e) => e.kind))].sort();
-  if (kindSelect.options.length !== kinds.length + 1) {
+  if ([...kindSelect.options].map((o) => o.value).join() !== ['', ...kinds].join()) {
     const chosen = kindSelect.value;
     kindSelect.replaceChildren(
       h('option', { value: '' }, 'every kind'),
@@ -717,7 +765,7 @@ function drawEvents(): void {
         h(
           'li',
           { 'data-kind': e.kind },
-          h('time', {}, clock(Date.parse(e.at))),
+          h('time', {}, clock(Date.parse(e.time))),
           ' ',
           h('strong', {}, e.kind),
           ' ',
@@ -761,6 +809,7 @@ function draw(): void {
   requestAnimationFrame(() => {
     drawPending = false;
     const tab = current();
+    watchPlot(tab === 'shelves');
     for (const t of tabs) section(t).hidden = t !== tab;
     for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a'))
       a.toggleAttribute('aria-current', a.dataset.tab === tab);
@@ -791,13 +840,16 @@ function connect(): void {
   ws.addEventListener('open', () => {
     connection.textContent = 'Live';
     connection.className = 'good';
-    if (plot.shelfId) ws.send(JSON.stringify({ type: 'plot', shelfId: plot.shelfId }));
+    plot.watching = false;
+    watchPlot(current() === 'shelves');
   });
   ws.addEventListener('message', (e) => {
     const message = JSON.parse(String(e.data));
     switch (message.type) {
       case 'status':
         status = message.status;
+        skewMs = message.now - Date.now();
+        forgetEndedTests();
         break;
       case 'events':
         events.splice(0, events.length, ...message.events);
@@ -834,7 +886,7 @@ function connect(): void {
     connection.textContent = 'Connection to the hub lost; trying again…';
     connection.className = 'bad';
     // A feed refused for a session that has ended looks like any lost connection: ask.
-    void fetch('/api/status').then(
+    void fetch('/api/session').then(
       (r) =>
         r.status === 401
           ? showSignedOut('Your session has ended: sign in again.')

@@ -1,27 +1,32 @@
 // The diagnostics page's live feed over one WebSocket per open page (/api/live): the hub's status each
-// second, every event as it is emitted, the scanners' reads, the log's lines, and the weights of the
+// second, every event once it is durable, the scanners' reads, the log's lines, and the weights of the
 // one shelf the page plots, at most 60 points a second per plate. The page only ever sends which
 // shelf to plot; actions go through POST /api/commands. A page that reads too slowly is skipped a
-// frame, then dropped; a session that ends closes its feed.
+// frame, then dropped; one that stops answering pings is dropped; a session that ends closes its
+// feed; and a feed that fails closes itself without touching what it was listening to.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { SeenScan } from '../machines/scan-watch.js';
 import { toGrams } from '../sensing/calibration.js';
 import type { PlateCalibration, ShelfSamples } from '../sensing/types.js';
+import type { Logger } from '../system/log.js';
 import type { LogTail } from './log-tail.js';
 import type { Session } from './sessions.js';
 
 export interface FeedEvent {
+  /** The outbox's: the event is durable before a page hears of it, and matches the cloud's copy. */
+  seq: number;
+  id: string;
   kind: string;
-  /** When the hub emitted it, ISO 8601. */
-  at: string;
+  /** When it happened, ISO 8601, as the cloud has it. */
+  time: string;
   data: unknown;
 }
 
 export interface LiveSources {
   status(): unknown;
-  /** Hears every event the hub emits; returns the unsubscribe. */
+  /** Hears every event once it is durable; returns the unsubscribe. */
   events(listener: (event: FeedEvent) => void): () => void;
   /** Hears a shelf's samples with the calibration in force; undefined when there is no such shelf. */
   weights(
@@ -34,26 +39,54 @@ export interface LiveSources {
 
 /** Points per second per plate the page receives, whatever the boards' rate: one per frame at 60 Hz. */
 export const MAX_POINTS_HZ = 60;
+/** Open feeds, all pages together and per session: well below the server's 32 connections, so a
+ * page stuck reconnecting cannot keep a technician from signing in. */
+export const MAX_FEEDS = 12;
+export const MAX_FEEDS_PER_SESSION = 3;
 const STATUS_EVERY_MS = 1000;
 const WEIGHTS_EVERY_MS = 100;
+/** A page that has not answered a ping by the next one is gone (a phone that left the Wi-Fi). */
+const PING_EVERY_MS = 15_000;
 /** Events a page gets when it opens, so it does not start blank. */
 const RECENT_EVENTS = 200;
 /** Past this much unsent, status and weights wait for the next turn; past the second, the page is dropped. */
 const SKIP_BYTES = 1024 * 1024;
 const DROP_BYTES = 8 * 1024 * 1024;
+/** Weights kept for a page that is behind: the last five seconds. */
+const MAX_BUFFERED_POINTS = 5 * MAX_POINTS_HZ;
 
 export class LiveFeed {
   readonly #sources: LiveSources;
+  readonly #log: Logger;
   readonly #server = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  readonly #clients = new Set<LiveClient>();
   readonly #recent: FeedEvent[] = [];
   readonly #stopEvents: () => void;
+  readonly #timers: NodeJS.Timeout[];
 
-  constructor(sources: LiveSources) {
+  constructor(sources: LiveSources, log: Logger) {
     this.#sources = sources;
+    this.#log = log;
     this.#stopEvents = sources.events((event) => {
       this.#recent.push(event);
       if (this.#recent.length > RECENT_EVENTS) this.#recent.shift();
     });
+    // One status for every page each second, not one per page.
+    this.#timers = [
+      setInterval(() => this.#status(), STATUS_EVERY_MS),
+      setInterval(() => this.#each((client) => client.flushWeights()), WEIGHTS_EVERY_MS),
+      setInterval(() => this.#each((client) => client.ping()), PING_EVERY_MS),
+    ];
+    for (const timer of this.#timers) timer.unref();
+  }
+
+  /** Why another feed for `session` is refused, or undefined when it may open. */
+  refusal(session: Session): string | undefined {
+    if (this.#clients.size >= MAX_FEEDS) return `the hub serves ${MAX_FEEDS} live pages at most`;
+    const own = [...this.#clients].filter((c) => c.session.id === session.id).length;
+    if (own >= MAX_FEEDS_PER_SESSION)
+      return `one sign-in may keep ${MAX_FEEDS_PER_SESSION} live pages open; close one`;
+    return undefined;
   }
 
   /** Takes over an upgrade the server has already authenticated; `alive` says whether the session still is. */
@@ -65,75 +98,137 @@ export class LiveFeed {
     alive: () => boolean,
   ): void {
     this.#server.handleUpgrade(request, socket, head, (ws) => {
-      new LiveClient(ws, session, this.#sources, alive).start(this.#recent);
+      const client = new LiveClient(ws, session, this.#sources, alive, (err) => {
+        this.#log.error({ err, account: session.account }, 'a live page failed; it was closed');
+      });
+      this.#clients.add(client);
+      ws.on('close', () => this.#clients.delete(client));
+      client.start(this.#recent);
+      const status = this.#statusNow();
+      if (status !== undefined) client.status(status.value);
     });
   }
 
   get clients(): number {
-    return this.#server.clients.size;
+    return this.#clients.size;
   }
 
   stop(): void {
     this.#stopEvents();
-    for (const ws of this.#server.clients) {
-      ws.close(1001, 'the hub is stopping');
-      // A page that does not answer the close must not hold the daemon's exit.
-      setTimeout(() => ws.terminate(), 1000).unref();
-    }
+    for (const timer of this.#timers) clearInterval(timer);
+    for (const client of this.#clients) client.close(1001, 'the hub is stopping');
     this.#server.close();
+  }
+
+  #status(): void {
+    if (this.#clients.size === 0) return;
+    const status = this.#statusNow();
+    if (status !== undefined) this.#each((client) => client.status(status.value));
+  }
+
+  /** The hub's status, or undefined (logged) when it cannot be had: the pages wait for the next. */
+  #statusNow(): { value: unknown } | undefined {
+    try {
+      return { value: this.#sources.status() };
+    } catch (err) {
+      this.#log.error({ err }, 'the hub status for the live pages failed');
+      return undefined;
+    }
+  }
+
+  #each(act: (client: LiveClient) => void): void {
+    for (const client of this.#clients) act(client);
   }
 }
 
 class LiveClient {
+  readonly session: Session;
   readonly #ws: WebSocket;
-  readonly #session: Session;
   readonly #sources: LiveSources;
   readonly #alive: () => boolean;
+  readonly #failed: (err: unknown) => void;
   readonly #stops: (() => void)[] = [];
-  #timers: NodeJS.Timeout[] = [];
   #plot: Plot | undefined;
+  #answered = true;
+  #closed = false;
 
-  constructor(ws: WebSocket, session: Session, sources: LiveSources, alive: () => boolean) {
+  constructor(
+    ws: WebSocket,
+    session: Session,
+    sources: LiveSources,
+    alive: () => boolean,
+    failed: (err: unknown) => void,
+  ) {
     this.#ws = ws;
-    this.#session = session;
+    this.session = session;
     this.#sources = sources;
     this.#alive = alive;
+    this.#failed = failed;
   }
 
   start(recent: readonly FeedEvent[]): void {
-    const { account, role } = this.#session;
+    const { account, role } = this.session;
     this.#send({ type: 'hello', account, role });
     this.#send({ type: 'events', events: recent });
     this.#send({ type: 'logs', lines: this.#sources.logs.recent() });
-    this.#status();
+    // Whatever a page's feed does wrong stays its own: the scan, the log line or the shelf batch that
+    // it hears goes on its way.
     this.#stops.push(
-      this.#sources.events((event) => this.#send({ type: 'event', event })),
-      this.#sources.logs.listen((line) => this.#send({ type: 'log', line })),
-      this.#sources.scans(({ code, ...scan }) =>
-        // A viewer sees that a scanner read something, never what.
-        this.#send({
-          type: 'scan',
-          scan: this.#session.role === 'technician' && code ? { ...scan, code } : scan,
-        }),
+      this.#sources.events(this.#guard((event) => this.#send({ type: 'event', event }))),
+      this.#sources.logs.listen(this.#guard((line) => this.#send({ type: 'log', line }))),
+      this.#sources.scans(
+        this.#guard(({ code, ...scan }: SeenScan) =>
+          // A viewer sees that a scanner read something, never what.
+          this.#send({
+            type: 'scan',
+            scan: this.session.role === 'technician' && code ? { ...scan, code } : scan,
+          }),
+        ),
       ),
     );
-    this.#timers = [
-      setInterval(() => this.#status(), STATUS_EVERY_MS),
-      setInterval(() => this.#flushWeights(), WEIGHTS_EVERY_MS),
-    ];
-    this.#ws.on('message', (data, binary) => this.#onMessage(binary ? undefined : data.toString()));
-    this.#ws.on('close', () => this.#close());
+    this.#ws.on('pong', () => {
+      this.#answered = true;
+    });
+    this.#ws.on('message', (data, binary) =>
+      this.#guard(() => this.#onMessage(binary ? undefined : data.toString()))(),
+    );
+    this.#ws.on('close', () => this.#unsubscribe());
     this.#ws.on('error', () => this.#ws.terminate());
   }
 
-  #status(): void {
+  /** Sends the hub's status (and the hub's clock, for the page's "4 s ago"), or signs the page out. */
+  status(status: unknown): void {
     if (!this.#alive()) {
       this.#send({ type: 'signedOut', reason: 'your session has ended: sign in again' });
-      this.#ws.close(4001, 'session ended');
+      this.close(4001, 'session ended');
       return;
     }
     if (this.#busy()) return;
-    this.#send({ type: 'status', status: this.#sources.status() });
+    this.#send({ type: 'status', status, now: Date.now() });
+  }
+
+  ping(): void {
+    if (!this.#answered) {
+      this.#ws.terminate();
+      return;
+    }
+    this.#answered = false;
+    this.#ws.ping();
+  }
+
+  flushWeights(): void {
+    const plot = this.#plot;
+    if (!plot || plot.t.length === 0 || this.#busy()) return;
+    this.#send({ type: 'weights', shelfId: plot.shelfId, t: plot.t, grams: plot.grams });
+    plot.t = [];
+    plot.grams = plot.grams.map(() => []);
+  }
+
+  /** Stops hearing at once; a page that does not answer the close is cut off after a second. */
+  close(code: number, reason: string): void {
+    this.#unsubscribe();
+    this.#ws.close(code, reason);
+    setTimeout(() => this.#ws.terminate(), 1000).unref();
   }
 
   #onMessage(text: string | undefined): void {
@@ -150,7 +245,12 @@ class LiveClient {
     this.#plot = undefined;
     if (shelfId === null) return;
     const plot = new Plot(shelfId);
-    const stop = this.#sources.weights(shelfId, (batch, calibration) => plot.take(batch, calibration));
+    const stop = this.#sources.weights(
+      shelfId,
+      this.#guard((batch: ShelfSamples, calibration: readonly PlateCalibration[]) =>
+        plot.take(batch, calibration),
+      ),
+    );
     if (!stop) {
       this.#send({ type: 'error', message: `no shelf "${shelfId.slice(0, 64)}" on this hub` });
       return;
@@ -159,12 +259,16 @@ class LiveClient {
     this.#plot = plot;
   }
 
-  #flushWeights(): void {
-    const plot = this.#plot;
-    if (!plot || plot.t.length === 0 || this.#busy()) return;
-    this.#send({ type: 'weights', shelfId: plot.shelfId, t: plot.t, grams: plot.grams });
-    plot.t = [];
-    plot.grams = plot.grams.map(() => []);
+  /** `act`, which closes this page rather than throw at its caller. */
+  #guard<A extends unknown[]>(act: (...args: A) => void): (...args: A) => void {
+    return (...args) => {
+      try {
+        act(...args);
+      } catch (err) {
+        this.#failed(err);
+        this.close(1011, 'internal error');
+      }
+    };
   }
 
   #busy(): boolean {
@@ -179,10 +283,12 @@ class LiveClient {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(JSON.stringify(message));
   }
 
-  #close(): void {
-    for (const timer of this.#timers) clearInterval(timer);
+  #unsubscribe(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     for (const stop of this.#stops.splice(0)) stop();
     this.#plot?.stop();
+    this.#plot = undefined;
   }
 }
 
@@ -208,6 +314,11 @@ class Plot {
       this.#credit += MAX_POINTS_HZ;
       if (this.#credit < cost) continue;
       this.#credit -= cost;
+      // A page that is behind gets the last seconds, not everything since it fell behind.
+      if (this.t.length >= MAX_BUFFERED_POINTS) {
+        this.t.shift();
+        for (const series of this.grams) series.shift();
+      }
       this.t.push(Math.round(batch.t0 + (i * 1000) / batch.rateHz));
       for (let c = 0; c < batch.channels; c++) {
         const raw = batch.values[i * batch.channels + c] as number;

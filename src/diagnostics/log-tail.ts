@@ -14,6 +14,7 @@ export interface LogLine {
 }
 
 const kept = new Set(['info', 'warn', 'error', 'fatal']);
+const keptLevel = /"level":"(info|warn|error|fatal)"/;
 const deviceKeys = ['deviceId', 'scannerId', 'gateId', 'shelfId', 'busId', 'boardId', 'linkId'] as const;
 
 export class LogTail implements DestinationStream {
@@ -30,6 +31,8 @@ export class LogTail implements DestinationStream {
 
   write(text: string): void {
     this.#next?.write(text);
+    // Debug and trace lines can come by the thousand: they are passed on without being read.
+    if (!keptLevel.test(text)) return;
     let line: LogLine | undefined;
     try {
       line = lineOf(JSON.parse(text));
@@ -39,7 +42,11 @@ export class LogTail implements DestinationStream {
     if (!line) return;
     this.#lines.push(line);
     if (this.#lines.length > this.#size) this.#lines.shift();
-    this.#listeners.emit(line);
+    try {
+      this.#listeners.emit(line);
+    } catch {
+      // A page's listener guards itself; a log call must never fail because of one.
+    }
   }
 
   recent(): readonly LogLine[] {

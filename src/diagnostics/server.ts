@@ -83,7 +83,7 @@ export class DiagnosticsServer {
     this.#sessions = new Sessions({ clock: options.clock, ttlMs: options.sessionMinutes * 60_000 });
     this.#byAddress = new LoginLimit({ clock: options.clock, maxFailures: 5 });
     this.#byAccount = new LoginLimit({ clock: options.clock, maxFailures: 30 });
-    this.#live = new LiveFeed(options.live);
+    this.#live = new LiveFeed(options.live, options.log);
     ({ assets: this.#assets, problems: this.#assetProblems } = loadAssets());
     this.#server = createServer({ connectionsCheckingInterval: 2000 }, (request, response) => {
       this.#handle(request, response).catch((err: unknown) => {
@@ -129,6 +129,11 @@ export class DiagnosticsServer {
       : `${address.address}:${address.port}`;
   }
 
+  /** Live pages open now. */
+  get liveFeeds(): number {
+    return this.#live.clients;
+  }
+
   async stop(): Promise<void> {
     this.#live.stop();
     if (!this.#server.listening) return;
@@ -157,6 +162,13 @@ export class DiagnosticsServer {
         return this.#logout(request, response);
       case 'GET /':
         return this.#home(request, response);
+      case 'GET /api/session':
+        // Whether the cookie still signs in, without counting as a use: the page asks after losing its feed.
+        response.writeHead(this.#sessions.peek(cookieOf(request)) ? 204 : 401, {
+          'cache-control': 'no-store',
+        });
+        response.end();
+        return;
       case 'GET /api/status':
         this.#signedIn(request, 'viewer');
         return sendJson(response, 200, this.#options.live.status());
@@ -316,6 +328,11 @@ export class DiagnosticsServer {
     const session = this.#sessions.peek(id);
     if (!session) {
       refuse(401, 'sign in first: /login');
+      return;
+    }
+    const full = this.#live.refusal(session);
+    if (full) {
+      refuse(503, full);
       return;
     }
     this.#live.accept(request, socket, head, session, () => this.#sessions.peek(id) === session);

@@ -57,6 +57,8 @@ export class Devices {
   readonly #openSerial: OpenSerial;
   #hidTransport: HidTransport | undefined;
   readonly #statuses = new Map<string, DeviceStatusData>();
+  /** Each scanner's health as its link reports it, before test mode is laid over it. */
+  readonly #scannerLinks = new Map<string, DeviceStatusData>();
   readonly #config: HubConfig;
   readonly #log: Logger;
   readonly #report: (status: DeviceStatusData) => void;
@@ -79,10 +81,10 @@ export class Devices {
     this.#report = report;
     this.#clock = clock;
     this.#gates = options.gates;
-    this.scans = new ScanWatch(
-      clock,
-      config.devices.scanners.map((s) => s.id),
-    );
+    this.scans = new ScanWatch(clock, config.devices.scanners, (scannerId) => {
+      const link = this.#scannerLinks.get(scannerId);
+      if (link) this.#onStatus(link);
+    });
     this.#onOutage = (outage) => {
       try {
         options.onOutage?.(outage);
@@ -327,6 +329,7 @@ export class Devices {
    */
   async stop(closeMs = 2000): Promise<void> {
     this.#gates?.stop();
+    this.scans.stop();
     const { links, stations } = this.shelves.actors();
     const actors = [...this.#actors.splice(0), ...links];
     await Promise.all(
@@ -384,7 +387,12 @@ export class Devices {
     this.#actors.push(actor);
   }
 
-  #onStatus(status: DeviceStatusData): void {
+  #onStatus(reported: DeviceStatusData): void {
+    let status = reported;
+    if (status.deviceKind === 'scanner') {
+      this.#scannerLinks.set(status.deviceId, status);
+      status = degradedUntil(status, this.scans.testingUntil(status.deviceId));
+    }
     this.#statuses.set(status.deviceId, status);
     try {
       this.#report(status);
@@ -392,6 +400,16 @@ export class Devices {
       this.#log.error({ err, deviceId: status.deviceId }, 'could not report a device status');
     }
   }
+}
+
+/** A scanner under test is degraded: it works, but its gate lets nobody in until the test ends. */
+function degradedUntil(status: DeviceStatusData, until: number | undefined): DeviceStatusData {
+  if (until === undefined || status.status !== 'online') return status;
+  return {
+    ...status,
+    status: 'degraded',
+    reason: `under test until ${new Date(until).toISOString()}: its gate ignores it`,
+  };
 }
 
 function deviceOf(actor: AnyActorRef): Pick<DeviceStatusData, 'deviceId' | 'deviceKind'> {

@@ -137,7 +137,8 @@ export class Gates {
     if (state === 'emergency')
       throw new GateRefusal('emergency', `${gateId} is already open for the emergency`);
     if (state === 'free') throw new GateRefusal('gate_busy', `${gateId} is a free exit: it is open already`);
-    if (state !== 'locked' && state !== 'denying')
+    // A lights test gives way, as it does to a shopper's scan.
+    if (state !== 'locked' && state !== 'denying' && !state.startsWith('testingSignals'))
       throw new GateRefusal('gate_busy', `${gateId} is ${state}; try again once it is locked`);
     if (gate.config.role === 'exit') {
       gate.actor.send({ type: 'grant', direction: 'out', party: 1 });

@@ -40,6 +40,8 @@ export class ShelfStation {
   readonly #save: ShelfStationOptions['save'];
   readonly #jobTimeoutMs: number;
   readonly #out: SensorOutput[] = [];
+  /** The calibration job under way and what it waits for, for the diagnostics page's wizard. */
+  job: { plates: number[]; waitingFor: 'still' | 'weight' | 'settled' } | undefined;
   /** Listeners of every sensor decision and sample batch (calibration jobs, recording). */
   readonly #watchers = new Set<(batch: SampleBatch, outputs: readonly SensorOutput[]) => void>();
 
@@ -95,9 +97,18 @@ export class ShelfStation {
 
   async #run(job: CalibrationJob, signal: AbortSignal): Promise<string> {
     const plates = job.kind === 'tare' ? job.plates : [job.plate];
+    try {
+      return await this.#steps(job, plates, signal);
+    } finally {
+      this.job = undefined;
+    }
+  }
+
+  async #steps(job: CalibrationJob, plates: number[], signal: AbortSignal): Promise<string> {
     for (const p of plates)
       if (!Number.isInteger(p) || p < 0 || p >= this.wiring.plates)
         throw new Error(`${this.id} has plates 0-${this.wiring.plates - 1}, not ${p}`);
+    this.job = { plates, waitingFor: 'still' };
     const zero = await this.#still(plates, 'to be still', signal);
     if (job.kind === 'tare') {
       signal.throwIfAborted();
@@ -112,7 +123,9 @@ export class ShelfStation {
     }
     const plate = job.plate;
     const before = zero[0] as number;
+    this.job = { plates, waitingFor: 'weight' };
     await this.#changed(plate, signal);
+    this.job = { plates, waitingFor: 'settled' };
     const [after] = await this.#still([plate], 'to settle with the known weight', signal);
     const old = this.#sensor.calibration()[plate] as PlateCalibration;
     if (((after as number) - before) * old.slope <= 0)

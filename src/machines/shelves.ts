@@ -226,6 +226,7 @@ export class Shelves {
           faults: context.faults,
           counts: context.counts,
           calibration: station.calibration(),
+          ...(station.job ? { job: station.job } : {}),
         };
       }),
       buses: [...this.#buses.values()].map((bus) => ({

@@ -64,7 +64,10 @@ export function storeMode(facts: ModeFacts, rules: ModeRules): StoreModeData {
   }
   const critical = new Set(rules.criticalDevices);
   for (const [id, status] of facts.devices) {
-    if (critical.has(id) || !status || status.status === 'online') continue;
+    if (!status || status.status === 'online') continue;
+    // A critical device offline closes the store (above); degraded (a scanner under test), it degrades
+    // it like any other device.
+    if (critical.has(id) && status.status === 'offline') continue;
     degrading.push(`${status.deviceKind} ${id} ${status.status}: ${status.reason}`);
   }
   // Only what the store itself decided closes it while it warms up; the devices get their minute.

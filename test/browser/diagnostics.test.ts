@@ -129,10 +129,13 @@ t.test(
     await page.selectOption('select[name="plate"]', '1');
     await page.fill('input[name="grams"]', '500');
     await page.click('form.wizard button[type="submit"]');
-    await page.waitForSelector('.step[data-step="place"]');
-    t.match(await page.textContent('.step'), /place the 500 g weight/, 'the wizard says what to do next');
-    // The hub first waits for the plate to be still; the weight goes on once it has been.
-    await new Promise((r) => setTimeout(r, 2500));
+    // The page asks for the weight once the hub has seen the plate empty and still.
+    await page.waitForSelector('.step[data-step="place"]', { timeout: 30_000 });
+    t.match(
+      await page.textContent('.step'),
+      /Place the 500 g weight on plate 1 now/,
+      'the wizard says when to place the weight',
+    );
     store.sim.shelf('shelf-1').stockItem([1], 500);
     await page.waitForSelector('.step[data-step="done"]', { timeout: 30_000 });
     t.match(await page.textContent('.step'), /plate 1 of shelf-1 calibrated: 500 g now reads 500 g/);
@@ -224,7 +227,7 @@ t.test('refused: a wrong password, an action without its CSRF token, a viewer ac
   // Readable on a phone: nothing wider than the screen.
   for (const tab of ['overview', 'gates', 'shelves', 'events']) {
     await viewer.page.click(`nav a[data-tab="${tab}"]`);
-    await viewer.page.waitForTimeout(300);
+    await viewer.page.waitForFunction((id) => document.getElementById(id)?.hidden === false, tab);
     const overflow = await viewer.page.evaluate(
       () => document.documentElement.scrollWidth - window.innerWidth,
     );
@@ -232,7 +235,8 @@ t.test('refused: a wrong password, an action without its CSRF token, a viewer ac
   }
   await viewer.shot('viewer-phone-events');
 
-  await new Promise((r) => setTimeout(r, 500));
+  // Everything the hub emitted so far has reached the cloud.
+  await until(() => store.app.uplink.ackedSeq === store.app.outbox.lastSeq, 5000, 'the cloud caught up');
   t.equal(store.kinds('audit.command').length, 0, 'nothing refused was carried out or audited');
   t.equal(store.app.status().store.mode, 'open', 'the store is still open');
   // The refusals above show in the console as failed loads (401, 403); the scripts themselves must not fail.

@@ -9,7 +9,7 @@ import { FakeClock } from '../../src/system/clock.js';
 
 function hub() {
   const clock = new FakeClock();
-  const scans = new ScanWatch(clock, ['scan-in']);
+  const scans = new ScanWatch(clock, [{ id: 'scan-in', kind: 'qr' }]);
   const audit: EventData<'audit.command'>[] = [];
   const commands = new CommandHandler((entry) => audit.push(entry));
   registerScannerCommands(commands, scans);

@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { WebSocket } from 'ws';
-import { type FeedEvent, MAX_POINTS_HZ } from '../../src/diagnostics/live.js';
+import { type FeedEvent, MAX_FEEDS_PER_SESSION, MAX_POINTS_HZ } from '../../src/diagnostics/live.js';
 import type { DiagnosticsOptions } from '../../src/diagnostics/server.js';
 import type { ShelfSamples } from '../../src/sensing/types.js';
 import { FakeClock } from '../../src/system/clock.js';
 import { passwords, startDiagnostics } from '../helpers/diagnostics.js';
 import { testLive } from '../helpers/live-sources.js';
+import { captureLog } from '../helpers/log-capture.js';
 import type { TestContext } from '../helpers/tap-types.js';
 
 /** Long enough for a 1 s status tick on a busy CI machine; a wait, never an assertion on speed. */
@@ -94,6 +95,17 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 /** One plain HTTP GET, its body as bytes as they came over the wire (fetch would decompress). */
+/** The status for `path` sent exactly as given. */
+function rawPath(base: string, path: string): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    get({ hostname, port, path }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
 function raw(
   url: string,
   headers: Record<string, string> = {},
@@ -161,8 +173,10 @@ async function hub(t: TestContext, overrides: Partial<DiagnosticsOptions> = {}) 
 }
 
 const event = (n: number): FeedEvent => ({
+  seq: n,
+  id: `event-${n}`,
   kind: 'gate.passage',
-  at: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
+  time: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
   data: { n },
 });
 const logLine = (level: string, msg: string, fields: Record<string, unknown> = {}) =>
@@ -208,13 +222,13 @@ t.test(
       type: 'logs',
       lines: [{ time: '2025-01-01T00:00:00.000Z', level: 'info', msg: 'uplink connected', part: 'uplink' }],
     });
-    t.same(status, { type: 'status', status: statusAtOpen });
+    t.match(status, { type: 'status', status: statusAtOpen, now: Number }, "with the hub's clock");
 
     h.live.emit(event(300));
     h.live.logs.write(logLine('debug', 'sample batch read'));
     h.live.logs.write(logLine('warn', 'board slow', { boardId: 'mod-1' }));
     h.live.emit(event(301));
-    await feed.next('event', (m) => (m.event as FeedEvent).at === event(301).at);
+    await feed.next('event', (m) => (m.event as FeedEvent).seq === 301);
     t.same(
       feed.messages.slice(4).filter((m) => m.type !== 'status'),
       [
@@ -516,7 +530,13 @@ t.test(
     const stale = await raw(`${h.base}/static/app.js`, { 'if-none-match': '"something-older"' });
     t.equal(stale.status, 200, 'another ETag gets the file');
     t.equal((await raw(`${h.base}/static/x`)).status, 404);
-    t.equal((await raw(`${h.base}/static/../package.json`)).status, 404);
+    // Sent as typed: a URL parser would resolve the dots before the hub saw them.
+    for (const path of [
+      '/static/../package.json',
+      '/static/%2e%2e/package.json',
+      '/static/..%2fpackage.json',
+    ])
+      t.equal(await rawPath(h.base, path), 404, `${path} is not served`);
     const post = await fetch(`${h.base}/static/app.js`, { method: 'POST', body: 'x' });
     t.equal(post.status, 405);
     t.equal(post.headers.get('allow'), 'GET, HEAD');
@@ -534,4 +554,39 @@ t.test('stopping the server closes every open feed as going away', async (t) => 
   t.equal((await two.closed()).code, 1001);
   await until(() => h.live.watching('sh1') === 0, 'the plot stops with the server');
   t.pass('and its plot with it');
+});
+
+t.test('one sign-in keeps at most three live pages; the fourth is refused until one closes', async (t) => {
+  const h = await hub(t);
+  const cookie = await h.signIn('anna');
+  const pages = await Promise.all([h.open(cookie), h.open(cookie), h.open(cookie)]);
+  t.equal(h.server.liveFeeds, MAX_FEEDS_PER_SESSION);
+  t.equal(await h.refusal({ cookie, origin: h.base }), 503, 'a fourth page waits');
+  t.ok((await h.open(await h.signIn('viktor'))) instanceof Feed, 'another sign-in still gets its page');
+  pages[0]?.ws.close();
+  await until(() => h.server.liveFeeds === MAX_FEEDS_PER_SESSION, 'a page closed');
+  t.ok((await h.open(cookie)) instanceof Feed, 'then the sign-in may open one again');
+});
+
+t.test('a status that fails is logged, and the pages wait for the next one', async (t) => {
+  const captured = captureLog();
+  let fail = false;
+  const h = await hub(t, {
+    log: captured.log,
+    live: testLive(() => {
+      if (fail) throw new Error('status broke');
+      return { fine: true };
+    }),
+  });
+  const feed = await h.open(await h.signIn('anna'));
+  await feed.next('status');
+  fail = true;
+  await until(
+    () => captured.lines.some((l) => l.msg === 'the hub status for the live pages failed'),
+    'the failure logged',
+  );
+  fail = false;
+  const after = await feed.next('status', (m) => (m.status as { fine?: boolean }).fine === true);
+  t.ok(after, 'the page gets the next status');
+  t.equal(feed.ws.readyState, WebSocket.OPEN, 'and stayed open all along');
 });

@@ -209,6 +209,53 @@ t.test(
   },
 );
 
+t.test(
+  'a scanner under test keeps its codes from the gate and says so; after the test a scan opens it',
+  async (t) => {
+    const store = await storeUnderTest(t);
+    const gateIn = store.sim.gpio('gate-in');
+    const started = await store.app.commands.handle(
+      'technician',
+      'scanner.test',
+      { scannerId: 'qr-in' },
+      'anna',
+    );
+    t.ok(started.ok, 'test mode on');
+    const underTest = () =>
+      store.kinds('device.status').filter((e) => e.data.deviceId === 'qr-in' && e.data.status === 'degraded');
+    await until(() => underTest().length === 1, 5000, 'the scanner degraded upstream');
+    t.match(underTest()[0]?.data.reason, /^under test until .*: its gate ignores it$/);
+    await until(() => store.kinds('store.mode').at(-1)?.data.mode === 'degraded', 5000, 'the store told');
+
+    const seen: string[] = [];
+    const stop = store.app.devices.scans.listen((scan) => seen.push(scan.code ?? ''));
+    t.teardown(stop);
+    const token = await store.mint(Date.now(), { jti: 'under-test-1' });
+    store.scan(token);
+    await until(() => seen.length === 1, 5000, 'the scan seen by the page');
+    t.match(seen[0], /\.\(signature hidden\)$/, 'the page gets the token without its signature');
+    t.equal(gateIn.level('unlock'), 0, 'the gate stays shut');
+    t.same(store.kinds('trip.started'), [], 'no trip');
+    t.same(store.kinds('entry.denied'), [], 'and no refusal: nobody tried to come in');
+
+    await store.app.commands.handle('technician', 'scanner.test', { scannerId: 'qr-in', minutes: 0 }, 'anna');
+    await until(
+      () =>
+        store.kinds('device.status').at(-1)?.data.deviceId === 'qr-in' &&
+        store.kinds('device.status').at(-1)?.data.status === 'online',
+      5000,
+      'the scanner online again',
+    );
+    store.scan(token);
+    await until(
+      () => gateIn.level('unlock') === 1,
+      5000,
+      'the same token, unspent by the test, opens the gate',
+    );
+    t.equal(store.kinds('trip.started').length, 1);
+  },
+);
+
 t.test('the QR scanner, a critical device, unplugged closes the store; plugged back, it opens', async (t) => {
   const store = await storeUnderTest(t);
   await until(() => store.kinds('store.mode').at(-1)?.data.mode === 'open', 5000, 'the store open');

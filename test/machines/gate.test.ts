@@ -478,19 +478,22 @@ t.test(
   },
 );
 
-t.test('a scan during the light test is refused as busy and the test goes on', async (t) => {
+t.test("a shopper's scan ends the light test: the scan is decided, the buzzer falls silent", async (t) => {
   const gate = gateUnderTest();
   gate.actor.send({ type: 'signals.test' });
+  gate.clock.advance(1000);
+  t.equal(gate.outputs.buzzer, 1, 'in the red step');
   gate.scan('shopper-token');
-  t.same(gate.of('denied'), [
-    { type: 'denied', gateId: 'gate-in', credentialKind: 'qr', reason: 'gate_busy' },
-  ]);
-  t.equal(gate.asked.length, 0, 'nobody is asked to decide it');
-  t.equal(gate.state(), 'testingSignals.green');
-  gate.clock.advance(2000);
-  t.equal(gate.state(), 'locked');
-  gate.scan('after');
-  t.equal(gate.state(), 'authorising', 'after the test a scan is decided as usual');
+  t.equal(gate.state(), 'authorising', 'decided at once, as at rest');
+  t.equal(gate.asked.length, 1, 'the authoriser is asked');
+  t.same(gate.of('denied'), [], 'nobody turned away');
+  t.same(
+    [gate.outputs.unlock, gate.outputs.green, gate.outputs.red, gate.outputs.buzzer],
+    [0, 1, 1, 0],
+    "the deciding lights, the test's buzzer off",
+  );
+  gate.clock.advance(5000);
+  t.not(gate.state(), 'locked', "the test's timer does not cut the decision short");
 });
 
 t.test('an emergency during the light test opens the gate and silences the buzzer', async (t) => {

@@ -8,7 +8,15 @@ import { Secret } from '../../src/system/secret.js';
 
 function watch() {
   const clock = new FakeClock();
-  const scans = new ScanWatch(clock, ['scan-in', 'scan-out']);
+  const changes: string[] = [];
+  const scans = new ScanWatch(
+    clock,
+    [
+      { id: 'scan-in', kind: 'qr' },
+      { id: 'scan-out', kind: 'qr' },
+    ],
+    (id) => changes.push(id),
+  );
   const seen: SeenScan[] = [];
   scans.listen((scan) => seen.push(scan));
   const scan = (code: string, problem?: Scan['problem']): Scan => ({
@@ -17,7 +25,7 @@ function watch() {
     ...(problem ? { problem } : {}),
   });
   const view = (id: string) => scans.report().find((v) => v.scannerId === id);
-  return { clock, scans, seen, scan, view };
+  return { clock, scans, seen, scan, view, changes };
 }
 
 t.test('a scan goes on to its gate and is noted, but what it read is never shown', async (t) => {
@@ -105,4 +113,40 @@ t.test('an unsubscribed listener hears nothing more', async (t) => {
   w.scans.take('scan-in', w.scan('two'));
   t.equal(heard.length, 1);
   t.equal(w.seen.length, 2, 'the other listener still hears');
+});
+
+t.test('under test an entry token is shown without its signature, and a palm never', async (t) => {
+  const clock = new FakeClock();
+  const seen: SeenScan[] = [];
+  const scans = new ScanWatch(clock, [
+    { id: 'qr', kind: 'qr' },
+    { id: 'palm', kind: 'palm' },
+  ]);
+  scans.listen((scan) => seen.push(scan));
+  scans.test('qr', 2);
+  scans.test('palm', 2);
+  const scan = (code: string): Scan => ({ credential: new Secret(code), at: clock.now() });
+  t.equal(scans.take('qr', scan('eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJ4In0.c2lnbmF0dXJl')), false);
+  t.equal(seen.at(-1)?.code, 'eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJ4In0.(signature hidden)', 'unusable as shown');
+  t.equal(seen.at(-1)?.length, 49, 'its length is the whole token’s');
+  scans.take('qr', scan('4006381333931'));
+  t.equal(seen.at(-1)?.code, '4006381333931', 'a test barcode as read');
+  t.equal(scans.take('palm', scan('palm-handle-7f3a')), false, 'a palm under test is kept from its gate');
+  t.notOk('code' in (seen.at(-1) as SeenScan), 'and its handle is never shown');
+});
+
+t.test('the devices hear a test begin, end early, and run out', async (t) => {
+  const w = watch();
+  w.scans.test('scan-in', 1);
+  t.same(w.changes, ['scan-in'], 'begun');
+  w.scans.test('scan-in', 0);
+  t.same(w.changes, ['scan-in', 'scan-in'], 'ended by hand');
+  w.scans.test('scan-out', 1);
+  w.clock.advance(60_000);
+  t.same(w.changes, ['scan-in', 'scan-in', 'scan-out', 'scan-out'], 'ran out');
+  t.equal(w.scans.testingUntil('scan-out'), undefined);
+  w.scans.test('scan-in', 5);
+  w.scans.stop();
+  w.clock.advance(10 * 60_000);
+  t.equal(w.changes.length, 5, 'a stopped hub sets no timer going');
 });

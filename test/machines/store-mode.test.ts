@@ -76,6 +76,19 @@ t.test('a critical device offline closes the store; one never heard from too', a
   });
 });
 
+t.test('a critical device degraded (a scanner under test) degrades the store, not closes it', async (t) => {
+  const f = withDevice({
+    deviceId: 'qr-in',
+    deviceKind: 'scanner',
+    status: 'degraded',
+    reason: 'under test until 2026-11-25T07:02:00.000Z: its gate ignores it',
+  });
+  t.same(storeMode(f, rules), {
+    mode: 'degraded',
+    reasons: ['scanner qr-in degraded: under test until 2026-11-25T07:02:00.000Z: its gate ignores it'],
+  });
+});
+
 t.test('a shelf no camera sees closes the store; a shelf partly seen degrades it', async (t) => {
   t.same(storeMode(facts({ shelves: [{ shelfId: 'shelf-1', cameras: 2, coverage: 'none' }] }), rules), {
     mode: 'closed',
