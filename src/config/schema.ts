@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { gateLineNames } from '../drivers/gpio/gate-profile.js';
 import { passwordHashPattern } from '../system/passwords.js';
 import { camera, cameraHealth } from './cameras.js';
+import { demoPasswordHashes, onLoopback } from './demo-accounts.js';
 import { id } from './id.js';
 import { bus, checkShelves, product, shelf } from './shelves.js';
 
@@ -351,6 +352,17 @@ export const configSchema = z
           .max(24 * 60)
           .default(480)
           .describe('A session unused this long ends (a shift by default)'),
+      })
+      .superRefine(({ listen, accounts }, ctx) => {
+        if (onLoopback(listen)) return;
+        accounts.forEach((account, i) => {
+          if (demoPasswordHashes.has(account.passwordHash))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['accounts', i, 'passwordHash'],
+              message: `"${account.name}" is a demo account whose password is published; make a hash of your own with \`store-gateway hash-password\` before listening beyond loopback`,
+            });
+        });
       })
       .prefault({}),
     log: z

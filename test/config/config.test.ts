@@ -54,12 +54,12 @@ t.test('environment overrides win over the file', async (t) => {
     STORE_GATEWAY_DATA_DIR: '/tmp/hub-data',
     STORE_GATEWAY_UPSTREAM_URL: 'wss://cloud.example.com/v1',
     STORE_GATEWAY_UPSTREAM_TOKEN: 'from-env',
-    STORE_GATEWAY_DIAGNOSTICS_LISTEN: '0.0.0.0:9090',
+    STORE_GATEWAY_DIAGNOSTICS_LISTEN: '127.0.0.2:9090',
   });
   t.equal(c.dataDir, '/tmp/hub-data');
   t.equal(c.upstream.url, 'wss://cloud.example.com/v1');
   t.equal(c.upstream.token.reveal(), 'from-env', 'the environment token wins over tokenFile');
-  t.equal(c.diagnostics.listen, '0.0.0.0:9090');
+  t.equal(c.diagnostics.listen, '127.0.0.2:9090');
   t.same(
     problemsOf(simulated, { STORE_GATEWAY_UPSTREAM_URL: 'http://cloud' }),
     ['upstream.url (from STORE_GATEWAY_UPSTREAM_URL): a ws:// or wss:// URL'],
@@ -522,4 +522,35 @@ t.test('diagnostics accounts: a hash, never a password, and one account per name
     'diagnostics.accounts[3].role: Invalid option: expected one of "viewer"|"technician"',
   ]);
   t.notMatch(problems.join('\n'), /Summer2026/, 'the password written by mistake is not repeated');
+});
+
+t.test('the demo accounts, whose passwords are published, are refused off loopback', async (t) => {
+  const simulated = readFileSync(join(root, 'configs', 'simulated-store.yaml'), 'utf8');
+  const [technician, viewer] = [...simulated.matchAll(/passwordHash: "([^"]+)"/g)].map((m) => m[1] as string);
+  t.ok(technician && viewer, 'the simulated store has its two demo accounts');
+  const accounts = `  accounts:
+    - { name: tech, role: technician, passwordHash: "${technician}" }
+    - { name: look, role: viewer, passwordHash: "${viewer}" }
+`;
+  const dir = t.testdir({
+    token: 'abc',
+    'lan.yaml': `${minimal}diagnostics:\n  listen: 0.0.0.0:8080\n${accounts}`,
+    'loopback.yaml': `${minimal}diagnostics:\n  listen: 127.0.0.1:8080\n${accounts}`,
+    'ipv6-loopback.yaml': `${minimal}diagnostics:\n  listen: "[::1]:8080"\n${accounts}`,
+  });
+  t.same(problemsOf(join(dir, 'lan.yaml')), [
+    'diagnostics.accounts[0].passwordHash: "tech" is a demo account whose password is published; make a hash of your own with `store-gateway hash-password` before listening beyond loopback',
+    'diagnostics.accounts[1].passwordHash: "look" is a demo account whose password is published; make a hash of your own with `store-gateway hash-password` before listening beyond loopback',
+  ]);
+  t.same(problemsOf(join(dir, 'loopback.yaml')), [], 'on loopback, as the demo runs, they are fine');
+  t.same(problemsOf(join(dir, 'ipv6-loopback.yaml')), []);
+  t.same(loadConfig(join(root, 'configs', 'simulated-store.yaml'), {}).diagnostics.accounts.length, 2);
+  t.throws(
+    () =>
+      loadConfig(join(root, 'configs', 'simulated-store.yaml'), {
+        STORE_GATEWAY_DIAGNOSTICS_LISTEN: '0.0.0.0:8080',
+      }),
+    ConfigError,
+    'the simulated store opened to the LAN by the environment is refused too',
+  );
 });
