@@ -492,6 +492,18 @@ function drawShelves(s: Status): void {
     );
   followCalibration(controls, shelf);
   const last = plot.data.slice(1).map((series) => series.findLast((v) => v !== null));
+  // Under the plot: each plate's reading now.
+  patch(
+    controls.querySelector('.readings') as HTMLElement,
+    ...last.map((g, p) =>
+      h(
+        'span',
+        {},
+        `plate ${p}: `,
+        h('strong', {}, g === undefined || g === null ? '—' : `${g.toFixed(0)} g`),
+      ),
+    ),
+  );
   patch(
     view,
     table(
@@ -503,20 +515,6 @@ function drawShelves(s: Status): void {
         Object.keys(x.faults).join(', ') || '—',
       ]),
     ),
-    shelf
-      ? h(
-          'p',
-          { class: 'readings' },
-          ...last.map((g, p) =>
-            h(
-              'span',
-              {},
-              `plate ${p}: `,
-              h('strong', {}, g === undefined || g === null ? '—' : `${g.toFixed(0)} g`),
-            ),
-          ),
-        )
-      : undefined,
     h('h3', {}, 'Recent picks and puts'),
     ((list) =>
       list.length === 0
@@ -549,6 +547,7 @@ function buildShelfControls(controls: HTMLElement): void {
   const select = h('select', { name: 'shelf', 'aria-label': 'Shelf' }) as HTMLSelectElement;
   select.addEventListener('change', () => choose(select.value));
   const chart = h('div', { class: 'plot', id: 'plot', 'data-points': '0' });
+  const readings = h('p', { class: 'readings' });
   controls.append(
     h(
       'div',
@@ -557,6 +556,7 @@ function buildShelfControls(controls: HTMLElement): void {
       action('Tare all plates', 'shelf.tare', {}, undefined) ?? '',
     ),
     chart,
+    readings,
   );
   const tare = controls.querySelector<HTMLButtonElement>('button[data-command="shelf.tare"]');
   // The shelf is the one chosen when clicked.
