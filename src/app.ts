@@ -276,8 +276,15 @@ export class App {
   emit<K extends EventKind>(kind: K, data: EventData<K>): void {
     this.metrics.emitted(kind);
     this.outbox.emit(kind, data).then(
-      // The page hears of it once it is durable, with the seq and time the cloud will have.
-      ({ seq, id, time }) => this.#emitted.emit({ seq, id, time, kind, data }),
+      // The page hears of it once it is durable, with the seq and time the cloud will have; a page's
+      // failure there must not become an unhandled rejection, which would stop the hub.
+      ({ seq, id, time }) => {
+        try {
+          this.#emitted.emit({ seq, id, time, kind, data });
+        } catch (err) {
+          this.#log.error({ err, kind }, 'the diagnostics feed failed on an event');
+        }
+      },
       (err: Error) => {
         this.stats.emitFailures++;
         this.#log.error({ err: err.message, kind }, 'event could not be stored');
