@@ -2,6 +2,7 @@
 // come from here, so the file a technician edits and the code that reads it cannot drift apart.
 import { z } from 'zod';
 import { gateLineNames } from '../drivers/gpio/gate-profile.js';
+import { usbId } from '../drivers/scanner/hid-profile.js';
 import { passwordHashPattern } from '../system/passwords.js';
 import { camera, cameraHealth } from './cameras.js';
 import { demoPasswordHashes, onLoopback } from './demo-accounts.js';
@@ -120,8 +121,6 @@ export const gateSchema = z.strictObject({
     .optional()
     .describe('onoff: which GPIO chip the line numbers are on'),
 });
-
-const usbId = z.number().int().min(0).max(0xffff);
 
 const hidMatch = z.strictObject({
   vendorId: usbId.optional().describe('USB vendor id, as 0xvvvv from `lsusb`'),

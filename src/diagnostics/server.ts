@@ -425,30 +425,26 @@ const security = {
   'referrer-policy': 'no-referrer',
 };
 
-function sendHtml(
+/** An answer with the security headers every page and API answer carries. */
+function send(
   response: ServerResponse,
   status: number,
-  html: string,
+  type: string,
+  body: string,
   headers: Record<string, string> = {},
 ): void {
-  response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...security, ...headers });
-  response.end(html);
+  response.writeHead(status, { 'content-type': type, ...security, ...headers });
+  response.end(body);
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...security });
-  response.end(JSON.stringify(body));
-}
+const sendHtml = (response: ServerResponse, status: number, html: string, headers?: Record<string, string>) =>
+  send(response, status, 'text/html; charset=utf-8', html, headers);
 
-function sendText(
-  response: ServerResponse,
-  status: number,
-  text: string,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...security, ...headers });
-  response.end(`${text}\n`);
-}
+const sendJson = (response: ServerResponse, status: number, body: unknown) =>
+  send(response, status, 'application/json', JSON.stringify(body));
+
+const sendText = (response: ServerResponse, status: number, text: string, headers?: Record<string, string>) =>
+  send(response, status, 'text/plain; charset=utf-8', `${text}\n`, headers);
 
 function splitHostPort(listen: string): { host: string; port: number } {
   const at = listen.lastIndexOf(':');

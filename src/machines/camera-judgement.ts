@@ -41,7 +41,7 @@ export interface Runs {
 
 export const noRuns: Runs = { good: 0, short: 0, failed: 0, answered: 0 };
 
-export const ONLINE_REASON = 'streaming';
+const ONLINE_REASON = 'streaming';
 
 /** One probe's verdict. Reasons stay the same while the trouble does, so they are said once. */
 export function judge(result: CameraProbeResult, limits: CameraLimits): Verdict {

@@ -35,7 +35,7 @@ export const MAX_TEST_MINUTES = 15;
 const compactJws = /^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+$/;
 
 /** The code as the page may show it: an entry token without its signature, anything else as read. */
-export function shownCode(code: string): string {
+function shownCode(code: string): string {
   const token = compactJws.exec(code);
   return token ? `${token[1]}.(signature hidden)` : code;
 }

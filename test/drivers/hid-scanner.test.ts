@@ -13,7 +13,7 @@ import type { HidScan } from '../../src/drivers/scanner/hid-code.js';
 import { type HidProfile, hidProfileSchema, loadHidProfile } from '../../src/drivers/scanner/hid-profile.js';
 import type { HidDeviceInfo } from '../../src/drivers/scanner/hid-transport.js';
 import { FakeClock, flushPromises } from '../../src/system/clock.js';
-import { FakeHid, UNPLUG_MESSAGE } from '../helpers/fake-hid.js';
+import { FakeHid, newlandFm420, UNPLUG_MESSAGE } from '../helpers/fake-hid.js';
 import { newlandPosReports as posReports } from '../helpers/hid-rig.js';
 import { captureLog } from '../helpers/log-capture.js';
 
@@ -32,15 +32,8 @@ const wedge: HidDeviceInfo = {
   usagePage: 0x01,
   product: 'Barcode Scanner',
 };
-// Two Newland FM420s in HID POS mode, ids from Newland's integration guide.
-const newland: HidDeviceInfo = {
-  path: '/dev/hidraw2',
-  vendorId: 0x1eab,
-  productId: 0x0d10,
-  serialNumber: 'NL0001',
-  usagePage: 0x8c,
-  product: 'NLS-FM420',
-};
+// Two Newland FM420s in HID POS mode.
+const newland = newlandFm420;
 const newland2: HidDeviceInfo = { ...newland, path: '/dev/hidraw5', serialNumber: 'NL0002' };
 const mouse: HidDeviceInfo = { path: '/dev/hidraw0', vendorId: 0x046d, productId: 0xc077, usagePage: 0x01 };
 

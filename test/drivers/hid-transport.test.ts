@@ -9,16 +9,9 @@ import {
   recentHidDevices,
 } from '../../src/drivers/scanner/hid-transport.js';
 import { FakeClock } from '../../src/system/clock.js';
-import { FakeHid } from '../helpers/fake-hid.js';
+import { FakeHid, newlandFm420 } from '../helpers/fake-hid.js';
 
-const newland1: HidDeviceInfo = {
-  path: '/dev/hidraw2',
-  vendorId: 0x1eab,
-  productId: 0x0d10,
-  serialNumber: 'NL0001',
-  usagePage: 0x8c,
-  product: 'NLS-FM420',
-};
+const newland1 = newlandFm420;
 const newland2: HidDeviceInfo = { ...newland1, path: '/dev/hidraw5', serialNumber: 'NL0002' };
 const keyboard: HidDeviceInfo = {
   path: '/dev/hidraw0',

@@ -28,17 +28,8 @@ const newland: NodeHidDevice = {
   usagePage: 0x8c,
   usage: 0x02,
 };
-const newlandInfo: HidDeviceInfo = {
-  path: '/dev/hidraw2',
-  vendorId: 0x1eab,
-  productId: 0x0d10,
-  serialNumber: 'NL0001',
-  manufacturer: 'Newland',
-  product: 'NLS-FM420',
-  interface: 0,
-  usagePage: 0x8c,
-  usage: 0x02,
-};
+/** The same device as the transport lists it. */
+const newlandInfo: HidDeviceInfo = { ...newland, path: '/dev/hidraw2' };
 
 /** A HIDAsync: an EventEmitter that emits "data" Buffers and "error" strings, as node-hid's does. */
 class FakeHidAsync extends EventEmitter {

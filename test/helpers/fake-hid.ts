@@ -2,6 +2,16 @@
 // reports into an open device, and count listings and opens. Errors carry node-hid's own messages.
 import type { HidDeviceInfo, HidHandle, HidTransport } from '../../src/drivers/scanner/hid-transport.js';
 
+/** A Newland FM420 in HID POS mode, ids from Newland's integration guide; tests add its twins. */
+export const newlandFm420: HidDeviceInfo = {
+  path: '/dev/hidraw2',
+  vendorId: 0x1eab,
+  productId: 0x0d10,
+  serialNumber: 'NL0001',
+  usagePage: 0x8c,
+  product: 'NLS-FM420',
+};
+
 /** What node-hid 3's read thread says (hidapi's hidraw backend) when the device is pulled out. */
 export const UNPLUG_MESSAGE =
   'could not read from HID device: hid_read_timeout: unexpected poll error (device disconnected)';

@@ -3,8 +3,8 @@
 // fall anywhere: a response split in two, several in one chunk, packets before a reply. Memory is
 // bounded: a header block or a body over 64 KiB ends the connection rather than growing a buffer.
 
-export const MAX_HEADER_BYTES = 64 * 1024;
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_HEADER_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 export interface RtspHeaders {
   /** The first value of a header (names are case-insensitive). */

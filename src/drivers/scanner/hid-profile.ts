@@ -5,9 +5,10 @@ import { z } from 'zod';
 import { loadProfileFile } from '../profile-file.js';
 import { maxCodeBytesSchema } from './serial-profile.js';
 
-const usbId = z.number().int().min(0).max(0xffff);
+/** A USB vendor or product id, or a HID usage page: 16 bits. */
+export const usbId = z.number().int().min(0).max(0xffff);
 
-export const hidMatchSchema = z
+const hidMatchSchema = z
   .strictObject({
     vendorId: usbId.describe('USB vendor id (the first half of `lsusb`\'s "ID vvvv:pppp", as 0xvvvv)'),
     productId: usbId.describe('USB product id; most scanners change it with the interface mode'),

@@ -168,6 +168,7 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(n > 0xff ? 4 : 2, '0')}`;
 }
 
-function hex4(n: number): string {
+/** A USB id as lsusb and udev write it: four hex digits, no prefix. */
+export function hex4(n: number): string {
   return n.toString(16).padStart(4, '0');
 }

@@ -6,7 +6,7 @@
 // hidraw (the default) reads /dev/hidrawN and leaves the kernel's keyboard driver bound, so a
 // keyboard-mode scanner still types on the console too; libusb detaches the kernel's driver from the
 // interface, so its keystrokes reach only the hub.
-import type { HidDeviceInfo, HidHandle, HidTransport } from './hid-transport.js';
+import { type HidDeviceInfo, type HidHandle, type HidTransport, hex4 } from './hid-transport.js';
 
 export type HidDriver = 'hidraw' | 'libusb';
 
@@ -55,7 +55,7 @@ export function nodeHidTransport(options: NodeHidTransportOptions = {}): HidTran
 }
 
 /** Imports the real node-hid (the binding itself loads on its first call). */
-export async function importNodeHid(): Promise<NodeHidModule> {
+async function importNodeHid(): Promise<NodeHidModule> {
   const hid: NodeHidModule = await import('node-hid');
   return hid;
 }
@@ -174,7 +174,7 @@ class NodeHidHandle implements HidHandle {
  * What to install when node-hid or a library its binding needs cannot be loaded; undefined when `err`
  * is another failure. The prebuilt hidraw binding links both libudev and libusb-1.0.
  */
-export function explainLoadFailure(err: unknown, driver: HidDriver): string | undefined {
+function explainLoadFailure(err: unknown, driver: HidDriver): string | undefined {
   const message = messageOf(err);
   const code = (err as { code?: unknown } | undefined)?.code;
   if (/libusb-1\.0\.so/.test(message))
@@ -194,7 +194,7 @@ export function explainLoadFailure(err: unknown, driver: HidDriver): string | un
 }
 
 /** Why a listed device did not open, and the fix: usually a udev rule for the service user. */
-export function explainOpenFailure(err: unknown, device: HidDeviceInfo, driver: HidDriver): string {
+function explainOpenFailure(err: unknown, device: HidDeviceInfo, driver: HidDriver): string {
   const message = messageOf(err);
   const ids = `ATTRS{idVendor}=="${hex4(device.vendorId)}", ATTRS{idProduct}=="${hex4(device.productId)}"`;
   if (driver === 'libusb')
@@ -216,8 +216,4 @@ export function explainOpenFailure(err: unknown, device: HidDeviceInfo, driver: 
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function hex4(n: number): string {
-  return n.toString(16).padStart(4, '0');
 }

@@ -6,6 +6,7 @@ import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
+/** sun_path holds 108 bytes with the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
 
 /**

@@ -62,7 +62,6 @@ export const defaultPalmBridgeTuning: PalmBridgeTuning = {
 const MAX_SCAN_AGE_MS = 10_000;
 /** ...and at most this far ahead of it (taken as now): the bridge runs on the same computer. */
 const MAX_SCAN_LEAD_MS = 1_000;
-/** sun_path holds 108 bytes with the terminating NUL. */
 /** What the bridge inherits from the hub's environment; the hub's own secrets stay with the hub. */
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ'];
 
