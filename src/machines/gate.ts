@@ -107,6 +107,11 @@ export interface GateContext {
   alarms: Partial<Record<GateAlarm, true>>;
   /** The red light and buzzer of a refusal are on. */
   refusing: boolean;
+  /**
+   * The gate should be shut (locked, deciding, refusing): only then does a door or arm left open
+   * count toward held_open. Open for a party, free egress or an emergency, standing open is the point.
+   */
+  meantShut: boolean;
   counts: { in: number; out: number; denied: number; granted: number };
 }
 
@@ -210,6 +215,7 @@ export const gateMachine = setup({
     abandoned: isSignal('abandoned'),
     partyThrough: ({ context }) => (context.opening ? context.opening.passed >= context.opening.party : true),
     nobodyThrough: ({ context }) => (context.opening?.passed ?? 0) === 0,
+    openOutward: ({ context }) => context.opening?.direction === 'out',
     emergencyOn: ({ event }) => event.type === 'emergency' && event.active,
     positionOpened: ({ event }) => event.type === 'input' && event.line === 'position' && event.level === 1,
   },
@@ -253,8 +259,9 @@ export const gateMachine = setup({
         }
       } else if (line === 'position') {
         enqueue(cancel('held.open'));
-        if (level === 1) enqueue(raise({ type: 'held.open' }, { delay: timing.heldOpenMs, id: 'held.open' }));
-        else enqueue(raise(alarmSet('held_open', false)));
+        if (level === 0) enqueue(raise(alarmSet('held_open', false)));
+        else if (context.meantShut)
+          enqueue(raise({ type: 'held.open' }, { delay: timing.heldOpenMs, id: 'held.open' }));
       } else if (line === 'tamper') {
         enqueue(raise(alarmSet('tamper', level === 1)));
       } else if (line === 'fireAlarm') {
@@ -344,6 +351,29 @@ export const gateMachine = setup({
       const tripId = context.opening?.tripId;
       enqueue.emit({ type: 'walkAway', gateId: context.gateId, ...(tripId ? { tripId } : {}) });
     }),
+    /** A party the alarm caught at the gate will not come in as a trip: the store lets its trip go. */
+    releaseTrip: enqueueActions(({ context, enqueue }) => {
+      const opening = context.opening;
+      if (opening?.tripId && opening.passed === 0)
+        enqueue.emit({ type: 'walkAway', gateId: context.gateId, tripId: opening.tripId });
+    }),
+    /** One more person asked to go out while the gate is open outward: a new window, not a tailgate. */
+    anotherOut: assign({
+      opening: ({ context }) => context.opening && { ...context.opening, party: context.opening.party + 1 },
+    }),
+    /** From now on the gate should be shut: a door or arm still open has heldOpenMs to close. */
+    shut: enqueueActions(({ context, enqueue }) => {
+      if (context.meantShut) return;
+      enqueue.assign({ meantShut: true });
+      if (context.inputs.position === 1)
+        enqueue(raise({ type: 'held.open' }, { delay: context.profile.timing.heldOpenMs, id: 'held.open' }));
+    }),
+    /** The gate stands open on purpose now; a held_open raised before is over. */
+    unshut: enqueueActions(({ enqueue }) => {
+      enqueue.assign({ meantShut: false });
+      enqueue(cancel('held.open'));
+      enqueue(raise(alarmSet('held_open', false)));
+    }),
   },
 }).createMachine({
   id: 'gate',
@@ -362,6 +392,7 @@ export const gateMachine = setup({
     pending: undefined,
     alarms: {},
     refusing: false,
+    meantShut: false,
     counts: { in: 0, out: 0, denied: 0, granted: 0 },
   }),
   on: {
@@ -388,6 +419,7 @@ export const gateMachine = setup({
       entry: [
         assign({ opening: undefined, pending: undefined }),
         { type: 'lights', params: { unlock: 0, green: 0, red: 0 } },
+        'shut',
       ],
       on: {
         scan: scanAtRest,
@@ -422,7 +454,7 @@ export const gateMachine = setup({
     },
     authorising: {
       // Locked while deciding, also when a scan arrives as the last party's gate relocks.
-      entry: [cancel('pulse'), { type: 'lights', params: { unlock: 0, green: 1, red: 1 } }],
+      entry: [cancel('pulse'), { type: 'lights', params: { unlock: 0, green: 1, red: 1 } }, 'shut'],
       invoke: {
         src: 'authorise',
         input: ({ context }) => context.pending as AuthoriseRequest,
@@ -465,6 +497,7 @@ export const gateMachine = setup({
         assign({ refusing: true, pending: undefined }),
         { type: 'lights', params: { unlock: 0, green: 0, red: 1 } },
         'buzzer',
+        'shut',
       ],
       exit: [assign({ refusing: false }), 'buzzer'],
       after: { denyFeedback: 'locked' },
@@ -479,9 +512,15 @@ export const gateMachine = setup({
     open: {
       initial: 'waiting',
       // The opening starts: its first window, the lock opened (a turnstile's first pulse).
-      entry: ['startWindow', 'unlock', { type: 'lights', params: { green: 1, red: 0 } }],
+      entry: ['unshut', 'startWindow', 'unlock', { type: 'lights', params: { green: 1, red: 0 } }],
       on: {
         scan: { actions: { type: 'denyScan', params: { reason: 'gate_busy' } } },
+        'exit.request': {
+          guard: 'openOutward',
+          target: '.waiting',
+          reenter: true,
+          actions: ['anotherOut', 'startWindow', 'unlock'],
+        },
         passage: [
           {
             guard: 'completedOpening',
@@ -519,6 +558,7 @@ export const gateMachine = setup({
       after: { relockDelay: 'locked' },
       on: {
         scan: scanAtRest,
+        'exit.request': { target: 'open', actions: 'openForExit' },
         passage: [
           {
             guard: 'completedOpening',
@@ -535,6 +575,7 @@ export const gateMachine = setup({
       entry: [
         assign({ opening: { direction: 'out', party: Number.POSITIVE_INFINITY, passed: 0 } }),
         { type: 'lights', params: { unlock: 1, green: 1, red: 0 } },
+        'unshut',
       ],
       on: {
         scan: { actions: { type: 'denyScan', params: { reason: 'exit_gate' } } },
@@ -547,8 +588,10 @@ export const gateMachine = setup({
     emergency: {
       entry: [
         cancel('pulse'),
+        'releaseTrip',
         assign({ opening: undefined, pending: undefined }),
         { type: 'lights', params: { unlock: 1, green: 1, red: 0 } },
+        'unshut',
       ],
       on: {
         emergency: [{ guard: 'emergencyOn' }, { guard: 'egressFree', target: 'free' }, { target: 'locked' }],

@@ -292,14 +292,20 @@ t.test(
 );
 
 t.test(
-  'the door opening for an allowed shopper is not forced, but held open too long still is',
+  'the door opening for an allowed shopper is not forced; left open once it should be shut, it is held_open',
   async (t) => {
+    const timing = profile('gate-door').timing;
     const gate = gateUnderTest({ profile: profile('gate-door') });
     gate.scan('ok');
     await gate.answer(allow());
     gate.input('position', 1);
     t.same(gate.of('alarm'), []);
-    gate.clock.advance(profile('gate-door').timing.heldOpenMs);
+    // The door may stand open while it is open for the shopper; the time counts from the relock.
+    gate.clock.advance(timing.entryWindowMs + timing.relockDelayMs);
+    t.equal(gate.state(), 'locked');
+    gate.clock.advance(timing.heldOpenMs - 1);
+    t.same(gate.of('alarm'), [], 'not yet: the door had heldOpenMs to close from the relock');
+    gate.clock.advance(1);
     t.same(
       gate.of('alarm').map((a) => a.alarm),
       ['held_open'],
@@ -379,6 +385,89 @@ t.test('an exit with free egress is open outward; someone coming in through it i
   gate.actor.send({ type: 'emergency', active: false });
   t.equal(gate.state(), 'free', 'back to free egress after an emergency');
 });
+
+t.test('wings standing open at a free exit, however long, are never held_open', async (t) => {
+  const gate = gateUnderTest({ role: 'exit' });
+  gate.input('position', 1);
+  gate.clock.advance(10 * profile('gate-swing').timing.heldOpenMs);
+  t.same(gate.of('alarm'), []);
+});
+
+t.test(
+  'every gate standing open in an emergency is no alarm; after the reset a door left open has heldOpenMs to shut',
+  async (t) => {
+    const timing = profile('gate-door').timing;
+    const gate = gateUnderTest({ profile: profile('gate-door') });
+    gate.actor.send({ type: 'emergency', active: true });
+    gate.input('position', 1);
+    gate.clock.advance(10 * timing.heldOpenMs);
+    t.same(gate.of('alarm'), [], 'open on purpose');
+    gate.actor.send({ type: 'emergency', active: false });
+    t.equal(gate.state(), 'locked');
+    gate.clock.advance(timing.heldOpenMs - 1);
+    t.same(gate.of('alarm'), []);
+    gate.clock.advance(1);
+    t.same(
+      gate.of('alarm').map((a) => `${a.alarm} ${a.state}`),
+      ['held_open raised'],
+    );
+  },
+);
+
+t.test('a held_open door opened again for a shopper is no longer an alarm', async (t) => {
+  const timing = profile('gate-door').timing;
+  const gate = gateUnderTest({ profile: profile('gate-door') });
+  gate.input('position', 1);
+  gate.clock.advance(timing.heldOpenMs);
+  gate.scan('ok');
+  await gate.answer(allow());
+  t.equal(gate.state(), 'open.waiting');
+  t.same(
+    gate.of('alarm').map((a) => `${a.alarm} ${a.state}`),
+    ['forced_open raised', 'forced_open cleared', 'held_open raised', 'held_open cleared'],
+  );
+});
+
+t.test(
+  'an emergency while a party is at the open gate lets its trip go; once someone is in, it stays',
+  async (t) => {
+    const gate = gateUnderTest();
+    gate.scan('ok');
+    await gate.answer(allow(2, 'trip-at-gate'));
+    gate.actor.send({ type: 'emergency', active: true });
+    t.same(gate.of('walkAway'), [{ type: 'walkAway', gateId: 'gate-in', tripId: 'trip-at-gate' }]);
+    gate.actor.send({ type: 'emergency', active: false });
+
+    gate.scan('ok-2');
+    await gate.answer(allow(2, 'trip-half-in'));
+    gate.walk('in');
+    gate.actor.send({ type: 'emergency', active: true });
+    t.equal(gate.of('walkAway').length, 1, 'one of the party is inside: the trip is under way');
+  },
+);
+
+t.test(
+  'a second press of the exit button while the door is open or relocking lets a second person out',
+  async (t) => {
+    const gate = gateUnderTest({ role: 'exit', profile: profile('gate-door') });
+    gate.input('exitRequest', 1);
+    gate.input('exitRequest', 0);
+    gate.input('exitRequest', 1);
+    gate.input('exitRequest', 0);
+    gate.walk('out');
+    t.equal(gate.state(), 'open.waiting', 'still open for the second person');
+    gate.walk('out');
+    t.equal(gate.state(), 'relocking');
+    gate.input('exitRequest', 1);
+    t.equal(gate.state(), 'open.waiting', 'a press while relocking opens it again');
+    gate.walk('out');
+    t.same(
+      gate.of('passage').map((p) => `${p.direction} ${p.authorised}`),
+      ['out true', 'out true', 'out true'],
+    );
+    t.same(gate.of('alarm'), [], 'nobody tailgated: each pressed the button');
+  },
+);
 
 t.test('an exit on request opens for one person when the button is pressed', async (t) => {
   const gate = gateUnderTest({ role: 'exit', profile: profile('gate-door') });
