@@ -16,8 +16,9 @@ import {
   type GateEmitted,
   gateStateOf,
   type InputLine,
+  type OutputLine,
 } from './gate.js';
-import { openGateLines } from './gate-lines.js';
+import { type GateLines, openGateLines } from './gate-lines.js';
 import type { DeviceStatusData } from './status.js';
 import { inEmergency, type StoreActor } from './store.js';
 
@@ -34,8 +35,17 @@ interface RunningGate {
   config: GateConfig;
   profile: GateProfile;
   chip: GpioChip;
+  lines: GateLines;
   actor: GateActor;
   stopWatching: () => void;
+  /** Lights or buzzer whose writes fail, with the error's message. */
+  failingOutputs: Map<OutputLine, string>;
+  /** A beam is stuck broken (input_fault raised): the lane counts nobody. */
+  beamStuck: boolean;
+  /** The machine failed: its outputs are held by `Gates`, no longer by the machine. */
+  failed: boolean;
+  /** The last status reported, so only changes are. */
+  reported: string;
 }
 
 /** A refusal of a gate command, with a code the cloud can act on. */
@@ -77,8 +87,29 @@ export class Gates {
     const gateId = config.id;
     const lines = openGateLines(chip, profile);
     const { store, authorise, clock } = this.#opts;
+    const failingOutputs = new Map<OutputLine, string>();
+    const write = (line: OutputLine, level: Level) => {
+      try {
+        lines.write(line, level);
+      } catch (err) {
+        // The lock is the gate: a lock the hub cannot drive fails the machine, and the outputs fall
+        // to their safe state. A dead lamp or buzzer is not worth that (nor, in a fire, a locked
+        // turnstile): the gate is reported degraded and goes on.
+        if (line === 'unlock') throw err;
+        if (!failingOutputs.has(line)) {
+          this.#log.error({ err, gateId, line }, 'gate output failing; the gate goes on without it');
+          failingOutputs.set(line, err instanceof Error ? err.message : String(err));
+          this.#health(gate);
+        }
+        return;
+      }
+      if (failingOutputs.delete(line)) {
+        this.#log.info({ gateId, line }, 'gate output works again');
+        this.#health(gate);
+      }
+    };
     const actor = createGateActor(
-      { gateId, role: config.role, profile, write: lines.write },
+      { gateId, role: config.role, profile, write },
       (request, signal) =>
         authorise(request, signal).catch((err: unknown) => {
           // The scan itself stays out of the log: it may be someone's entry token.
@@ -89,12 +120,26 @@ export class Gates {
     );
     for (const type of ['passage', 'denied', 'alarm', 'walkAway'] as const)
       actor.on(type, (e) => this.#onGate(e as GateEmitted));
-    const gate: RunningGate = { config, profile, chip, actor, stopWatching: () => {} };
+    const gate: RunningGate = {
+      config,
+      profile,
+      chip,
+      lines,
+      actor,
+      stopWatching: () => {},
+      failingOutputs,
+      beamStuck: false,
+      failed: false,
+      reported: '',
+    };
     this.#gates.set(gateId, gate);
     actor.subscribe({
       error: (err) => {
+        gate.failed = true;
         this.#log.error({ err, gateId }, 'gate machine failed; its outputs fall to their safe state');
         this.#failSafe(gate);
+        // A fire outranks a failed gate's fail-secure level: its lock is held open until the reset.
+        if (inEmergency(store.getSnapshot())) this.#holdOpen(gate);
         this.#report({
           deviceId: gateId,
           deviceKind: 'gate',
@@ -114,7 +159,7 @@ export class Gates {
     // that is off is reported too, so the store knows the alarm is over.
     for (const { line, level } of lines.levels()) if (level === 1 || line === 'fireAlarm') send(line, level);
     if (actor.getSnapshot().status !== 'active') return;
-    this.#report({ deviceId: gateId, deviceKind: 'gate', status: 'online', reason: 'ready' });
+    this.#health(gate);
   }
 
   /** A scanner standing at `gateId` read something. */
@@ -206,7 +251,32 @@ export class Gates {
   }
 
   #everyGate(event: { type: 'emergency'; active: boolean }): void {
-    for (const gate of this.#gates.values()) gate.actor.send(event);
+    for (const gate of this.#gates.values()) {
+      if (!gate.failed) gate.actor.send(event);
+      else if (event.active) this.#holdOpen(gate);
+      else this.#failSafe(gate);
+    }
+  }
+
+  /** A failed gate's lock opened for an emergency; what cannot be written is logged. */
+  #holdOpen(gate: RunningGate): void {
+    try {
+      gate.lines.write('unlock', 1);
+    } catch (err) {
+      this.#log.error({ err, gateId: gate.config.id }, 'could not open a failed gate for the emergency');
+    }
+  }
+
+  /** Reports the gate's health when it changed: degraded while an output fails or a beam is stuck. */
+  #health(gate: RunningGate): void {
+    if (gate.failed || gate.actor.getSnapshot().status !== 'active') return;
+    const problems = [...gate.failingOutputs].map(([line, message]) => `${line} output failing: ${message}`);
+    if (gate.beamStuck) problems.unshift('a beam is stuck broken: people going through are not counted');
+    const status = problems.length > 0 ? 'degraded' : 'online';
+    const reason = problems.length > 0 ? problems.join('; ') : 'ready';
+    if (gate.reported === `${status} ${reason}`) return;
+    gate.reported = `${status} ${reason}`;
+    this.#report({ deviceId: gate.config.id, deviceKind: 'gate', status, reason });
   }
 
   #onGate(e: GateEmitted): void {
@@ -231,6 +301,11 @@ export class Gates {
       case 'alarm': {
         const { type: _type, ...data } = e;
         this.#opts.onAlarm(data);
+        const gate = this.#gates.get(e.gateId);
+        if (gate && e.alarm === 'input_fault') {
+          gate.beamStuck = e.state === 'raised';
+          this.#health(gate);
+        }
         return;
       }
     }

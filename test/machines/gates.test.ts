@@ -151,24 +151,29 @@ t.test('refusals and alarms reach their listeners as event data', async (t) => {
   t.same(s.alarms, [{ gateId: 'door-in', alarm: 'tamper', state: 'raised' }]);
 });
 
-/** A chip whose green lamp's driver fails: the gate machine errors on its first write to it. */
-function brokenLampChip(clock: FakeClock) {
+/**
+ * A chip whose output `name` fails its writes while `failing()` says so (always, by default): a lock
+ * that fails errors the gate machine on its first write; a lamp does not.
+ */
+function brokenOutputChip(clock: FakeClock, name: 'unlock' | 'green', failing = () => true) {
   const chip = new SimGpioChip(clock);
   const open = chip.open.bind(chip);
   chip.open = (spec) => {
     const line = open(spec);
-    if (spec.name === 'green')
-      line.write = () => {
-        throw new Error('EIO: i/o error, write');
+    const write = line.write.bind(line);
+    if (spec.name === name)
+      line.write = (level) => {
+        if (failing()) throw new Error('EIO: i/o error, write');
+        write(level);
       };
     return line;
   };
   return chip;
 }
 
-t.test('a gate whose machine fails at start is reported offline and left safe, not online', async (t) => {
+t.test('a gate whose lock output fails at start is reported offline and left safe, not online', async (t) => {
   const s = storeWithGates();
-  const chip = brokenLampChip(s.clock);
+  const chip = brokenOutputChip(s.clock, 'unlock');
   s.gates.start(
     { id: 'broken', role: 'entry', driver: 'sim', profile: 'gate-door' },
     profile('gate-door'),
@@ -184,7 +189,7 @@ t.test('a gate whose machine fails at start is reported offline and left safe, n
 
 t.test("a broken gate's fire input still raises the emergency for every other gate", async (t) => {
   const s = storeWithGates();
-  const chip = brokenLampChip(s.clock);
+  const chip = brokenOutputChip(s.clock, 'unlock');
   s.gates.start(
     { id: 'broken', role: 'entry', driver: 'sim', profile: 'gate-door' },
     profile('gate-door'),
@@ -195,6 +200,68 @@ t.test("a broken gate's fire input still raises the emergency for every other ga
   t.equal(stateOf(s.gates, 'turnstile-in'), 'emergency');
   t.equal(s.chip('turnstile-in').level('unlock'), 1);
 });
+
+t.test(
+  'a dead green lamp leaves the gate degraded but working, and online again once it lights',
+  async (t) => {
+    const s = storeWithGates();
+    let lampDead = true;
+    const chip = brokenOutputChip(s.clock, 'green', () => lampDead);
+    s.gates.start(
+      { id: 'lamp', role: 'entry', driver: 'sim', profile: 'gate-door' },
+      profile('gate-door'),
+      chip,
+    );
+    const statuses = () =>
+      s.statuses.filter((x) => x.deviceId === 'lamp').map((x) => `${x.status}: ${x.reason}`);
+    t.same(statuses(), ['degraded: green output failing: EIO: i/o error, write']);
+    s.gates.unlock('lamp', 1, () => 'trip-lamp');
+    t.equal(stateOf(s.gates, 'lamp'), 'open.waiting', 'the shopper is let in all the same');
+    t.equal(chip.level('unlock'), 1);
+    lampDead = false;
+    s.clock.advance(profile('gate-door').timing.entryWindowMs);
+    t.same(statuses().at(-1), 'online: ready', 'reported online at its next write');
+  },
+);
+
+t.test('a beam stuck broken degrades its gate until it clears', async (t) => {
+  const s = storeWithGates();
+  s.chip('door-in').drive('beamInner', 1);
+  s.clock.advance(profile('gate-door').timing.beamStuckMs + 100);
+  const door = () =>
+    s.statuses.filter((x) => x.deviceId === 'door-in').map((x) => `${x.status}: ${x.reason}`);
+  t.same(door().at(-1), 'degraded: a beam is stuck broken: people going through are not counted');
+  s.chip('door-in').drive('beamInner', 0);
+  s.clock.advance(100);
+  t.same(door().at(-1), 'online: ready');
+  t.equal(door().length, 3);
+});
+
+t.test(
+  'a fail-secure turnstile whose machine failed is still opened by a fire, and safe again after the reset',
+  async (t) => {
+    const s = storeWithGates();
+    let writes = 0;
+    // The lock's first write fails (the machine errors), the driver recovers after.
+    const chip = brokenOutputChip(s.clock, 'unlock', () => ++writes === 1);
+    s.gates.start(
+      { id: 'failed', role: 'entry', driver: 'sim', profile: 'gate-turnstile' },
+      profile('gate-turnstile'),
+      chip,
+    );
+    t.equal(chip.level('unlock'), 0, 'fail-secure: locked');
+    s.chip('door-in').drive('fireAlarm', 1);
+    s.clock.advance(100);
+    t.equal(chip.level('unlock'), 1, 'opened for the fire');
+    s.chip('door-in').drive('fireAlarm', 0);
+    s.clock.advance(100);
+    t.equal(chip.level('unlock'), 1, 'held open while the emergency is latched');
+    let reply: { ok: boolean } | undefined;
+    s.store.send({ type: 'emergency.reset', reply: (r) => (reply = r) });
+    t.equal(reply?.ok, true);
+    t.equal(chip.level('unlock'), 0, 'back to its safe level');
+  },
+);
 
 t.test('an authoriser that throws is logged without the scan, and the gate refuses', async (t) => {
   const clock = new FakeClock();
