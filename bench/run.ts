@@ -215,7 +215,7 @@ async function gates(): Promise<void> {
   const cloud = `gate: scan to unlock, cloud asked (${g.cloud.n.toLocaleString('en-US')})`;
   report(`${cloud}, p50`, g.cloud.p50, 'ms', '(reported)', true);
   report(`${cloud}, p99`, g.cloud.p99, 'ms', '(reported)', true);
-  const fire = `gate: fire edge to ${g.gates} unlock writes`;
+  const fire = `gate: fire edge (${g.fireDebounceMs} ms debounce) to ${g.gates} unlock writes`;
   report(`${fire}, p50`, g.fire.p50, 'ms', '(reported)', true);
   report(`${fire}, max of ${g.fire.n}`, g.fire.max, 'ms', '< 10', g.fire.max < 10);
 }
@@ -240,7 +240,6 @@ function hidDecoding(): void {
   );
 }
 
-/** The hub's CPU for probing 64 RTSP cameras every 10 s, and whether it kept up. */
 /** The diagnostics page: what a browser fetches to open it, and its live feed's CPU while pages plot. */
 async function diagnosticsPage(): Promise<void> {
   const d = await measureDiagnostics();
@@ -267,6 +266,7 @@ async function diagnosticsPage(): Promise<void> {
   );
 }
 
+/** The hub's CPU for probing 64 RTSP cameras every 10 s, and whether it kept up. */
 async function cameraProbing(): Promise<void> {
   const c = await measureCameraProbing();
   report(`cameras: CPU probing ${c.cameras} every 10 s`, c.cpuPercent, '% core', '< 5', c.cpuPercent < 5);
