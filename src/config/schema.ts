@@ -208,7 +208,9 @@ const sim = z.strictObject({
     .number()
     .min(0)
     .default(8)
-    .describe('Mean time between simulated shoppers taking (and now and then returning) items; 0 = none'),
+    .describe(
+      'Mean time between simulated shoppers taking (and now and then returning) items, store-wide; with gate shoppers, only while a party is inside; 0 = none',
+    ),
   plateFaults: z
     .boolean()
     .default(false)

@@ -15,7 +15,7 @@ import { openSerialPort } from '../drivers/serial/serialport.js';
 import type { OpenSerial } from '../drivers/serial/transport.js';
 import { createBus } from '../drivers/weight/buses.js';
 import type { EventData } from '../events/catalogue.js';
-import { SimStore } from '../sim/index.js';
+import { type GateShoppers, SimStore } from '../sim/index.js';
 import { type Clock, systemClock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
 import type { CameraHealthActor, CameraOutage } from './camera-health.js';
@@ -98,8 +98,9 @@ export class Devices {
     const d = config.devices;
     // The schema requires `sim` whenever a device uses it.
     this.sim = config.sim ? new SimStore(d, config.sim, clock, log) : undefined;
-    this.#simulateShoppers(this.sim);
-    this.#simulateGateShoppers(this.sim, options.resetEmergency);
+    // The gates' shoppers first: the parties they let in are the ones who visit the shelves.
+    const atGates = this.#simulateGateShoppers(this.sim, options.resetEmergency);
+    this.#simulateShoppers(this.sim, atGates);
     const profiles = config.boardProfiles;
     const onShelf = options.onShelf ?? (() => {});
     this.shelves = new Shelves({
@@ -117,8 +118,11 @@ export class Devices {
     });
   }
 
-  /** Simulated shoppers at the simulated shelves that have a planogram; they stock the shelves now. */
-  #simulateShoppers(sim: SimStore | undefined): void {
+  /**
+   * Simulated shoppers at the simulated shelves that have a planogram, made by the parties inside when
+   * shoppers come through the gates; they stock the shelves now.
+   */
+  #simulateShoppers(sim: SimStore | undefined, atGates: GateShoppers | undefined): void {
     const settings = this.#config.sim;
     if (!sim || !settings) return;
     if (settings.plateFaults) sim.addPlateFaults();
@@ -128,21 +132,25 @@ export class Devices {
       new Map(shelves.map((s) => [s.id, s.planogram])),
       productsOf(this.#config.catalogue.products),
       settings.shoppersEverySeconds,
+      atGates,
     );
   }
 
   /** Simulated shoppers through the simulated gates, when the configuration gives them a signing key. */
-  #simulateGateShoppers(sim: SimStore | undefined, resetEmergency: (() => void) | undefined): void {
+  #simulateGateShoppers(
+    sim: SimStore | undefined,
+    resetEmergency: (() => void) | undefined,
+  ): GateShoppers | undefined {
     const settings = this.#config.sim;
     const signingKey = this.#config.simSigningKey;
-    if (!sim || !settings || !signingKey || settings.gateShoppersEverySeconds <= 0) return;
+    if (!sim || !settings || !signingKey || settings.gateShoppersEverySeconds <= 0) return undefined;
     const { gates, scanners } = this.#config.devices;
     const simGates = gates.flatMap((g) => {
       const profile = this.#config.gateProfiles.get(g.id);
       return g.driver === 'sim' && profile ? [{ id: g.id, role: g.role, profile }] : [];
     });
-    if (!simGates.some((g) => g.role === 'entry')) return;
-    sim.shoppersAtGates({
+    if (!simGates.some((g) => g.role === 'entry')) return undefined;
+    return sim.shoppersAtGates({
       gates: simGates,
       scanners: scanners.filter((s) => s.driver === 'sim'),
       audience: this.#config.hub.storeId,

@@ -1,5 +1,5 @@
-// The seam where the simulated store gets a life of its own. Faults are the first behaviour;
-// shoppers walking through gates and picking items will be others, each a small start/stop contract.
+// The seam where the simulated store gets a life of its own: faults, shoppers at the gates, the
+// shelves and fire drills are behaviours, each a small start/stop contract.
 
 /** Something the simulated store does by itself while it runs. `stop` undoes whatever is under way. */
 export interface SimBehaviour {

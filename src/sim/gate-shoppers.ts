@@ -134,6 +134,16 @@ export class GateShoppers implements SimBehaviour {
     return this.#crowd.inside;
   }
 
+  /**
+   * The parties shopping in the store now (through the gate, not yet heading out), by their journey's
+   * id, oldest first: the ones who may be at a shelf.
+   */
+  get partiesInside(): readonly number[] {
+    const ids: number[] = [];
+    for (const party of this.#crowd.parties) if (party.phase === 'inside') ids.push(party.journey.id);
+    return ids;
+  }
+
   /** Hears each journey as it ends (the last of them out, or they gave up); returns the unsubscriber. */
   onJourney(listener: (journey: Journey) => void): () => void {
     return this.#crowd.onJourney(listener);

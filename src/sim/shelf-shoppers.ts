@@ -2,6 +2,7 @@
 // takes one or two units of a product and walks on; sometimes puts one back a little later, or only
 // touches the shelf and takes nothing. The shelves feel it through their physics, and the truth of
 // every action is kept, so tests and the shelf evaluation can score what the daemon made of it.
+// Where shoppers also come through the gates, a visit is made by one of the parties in the store.
 import type { SimShelf } from '../drivers/weight/sim.js';
 import type { PlanogramEntry, Product } from '../sensing/types.js';
 import type { Clock, TimerHandle } from '../system/clock.js';
@@ -25,6 +26,8 @@ export interface ShelfAction {
   at: number;
   /** When the hand let go after a touch; `at` for a pick or put. */
   until: number;
+  /** The party that did it (its journey's id at the gates); absent where nobody is known to be inside. */
+  by?: number;
 }
 
 /** How shoppers behave; each a chance per visit unless said otherwise. */
@@ -58,6 +61,11 @@ export interface ShelfShoppersOptions {
   everySeconds: number;
   log: Logger;
   habits?: Partial<ShopperHabits>;
+  /**
+   * Who is in the store now: the journey ids of the parties inside. When given, only they visit the
+   * shelves (nobody while the store is empty), and a party puts an item back only if still inside.
+   */
+  inside?: () => readonly number[];
 }
 
 /** A unit on a shelf: its own weight, and what it puts on each plate of its lane. */
@@ -79,8 +87,9 @@ interface Lane {
 const QUIET_MS = 2500;
 
 /**
- * Shoppers visiting the shelves at random (a Poisson process), deterministic for a seed. The shelves
- * are stocked when this is built, so build it before the store opens; `stop` forgets put-backs due.
+ * Shoppers visiting the shelves at random (a Poisson process), deterministic for a seed (and, with
+ * `inside`, the same parties inside). The shelves are stocked when this is built, so build it before
+ * the store opens; `stop` forgets put-backs due.
  */
 export class ShelfShoppers implements SimBehaviour {
   readonly name = 'shelf-shoppers';
@@ -150,12 +159,18 @@ export class ShelfShoppers implements SimBehaviour {
 
   #visit(): void {
     this.#scheduleVisit();
-    const { clock, random } = this.#options;
+    const { clock, random, inside } = this.#options;
     const now = clock.now();
+    // `everySeconds` is the pace of the whole store at trade. A visit due while the store is empty is
+    // skipped, not saved up: a backlog would send the first party in on a spree of picks at once.
+    const present = inside?.();
+    if (present?.length === 0) return;
     // A shopper goes to a shelf nobody is at; with every shelf busy, this one walks past.
     const free = this.#lanes.filter((l) => (this.#busyUntil.get(l.shelf) ?? 0) <= now);
     if (free.length === 0) return;
     const lane = random.pick(free);
+    // Drawn only when there are parties to choose from, so shelves alone see the same chances as ever.
+    const by = present && random.pick(present);
     const habits = this.#habits;
     if (lane.units.length === 0 || random.next() < habits.touch) {
       const grams = Math.round(random.between(100, 600));
@@ -163,21 +178,22 @@ export class ShelfShoppers implements SimBehaviour {
       lane.shelf.press(lane.plates, grams, holdMs);
       this.#busyUntil.set(lane.shelf, now + holdMs + QUIET_MS);
       const plateDeltas = lane.plates.map(() => 0);
-      this.#tell(lane, { direction: 'touch', qty: 0, grams, plateDeltas }, holdMs);
+      this.#tell(lane, { direction: 'touch', qty: 0, grams, plateDeltas }, by, holdMs);
       return;
     }
     const qty = lane.units.length >= 2 && random.next() < habits.takeTwo ? 2 : 1;
     if (random.next() >= habits.handFirst) {
-      this.#pick(lane, qty);
+      this.#pick(lane, qty, by);
       return;
     }
     const holdMs = Math.round(random.between(300, 1000));
     lane.shelf.press(lane.plates, Math.round(random.between(50, 300)), holdMs);
     this.#busyUntil.set(lane.shelf, now + holdMs + QUIET_MS);
-    this.#after(holdMs, () => this.#pick(lane, qty));
+    // The party whose hand is on the shelf takes the item, even if it heads for the exit meanwhile.
+    this.#after(holdMs, () => this.#pick(lane, qty, by));
   }
 
-  #pick(lane: Lane, qty: number): void {
+  #pick(lane: Lane, qty: number, by: number | undefined): void {
     const { clock, random } = this.#options;
     const taken: Unit[] = [];
     for (let k = 0; k < qty; k++) taken.push(...lane.units.splice(random.int(lane.units.length), 1));
@@ -190,24 +206,30 @@ export class ShelfShoppers implements SimBehaviour {
       grams += unit.grams;
     }
     this.#busyUntil.set(lane.shelf, clock.now() + QUIET_MS);
-    this.#tell(lane, { direction: 'pick', qty, grams, plateDeltas: deltas });
+    this.#tell(lane, { direction: 'pick', qty, grams, plateDeltas: deltas }, by);
     if (random.next() < this.#habits.putBack)
-      this.#after(random.between(5000, 40_000), () => this.#putBack(lane, random.pick(taken)));
+      this.#after(random.between(5000, 40_000), () => this.#putBack(lane, random.pick(taken), by));
   }
 
-  #putBack(lane: Lane, unit: Unit): void {
-    const now = this.#options.clock.now();
+  #putBack(lane: Lane, unit: Unit, by: number | undefined): void {
+    const { clock, inside, log } = this.#options;
+    // A party that is no longer inside took the unit home: it stays off the shelf.
+    if (inside && by !== undefined && !inside().includes(by)) {
+      log.debug({ shelfId: lane.shelf.id, sku: lane.sku, by }, 'simulated shopper left with the item');
+      return;
+    }
+    const now = clock.now();
     // The pick before it marked the shelf, so the entry is there.
     const busy = this.#busyUntil.get(lane.shelf) as number;
     if (busy > now) {
-      this.#after(busy - now, () => this.#putBack(lane, unit));
+      this.#after(busy - now, () => this.#putBack(lane, unit, by));
       return;
     }
     // It lands wherever the shopper sets it down, not where it was.
     unit.split = lane.shelf.placeItem(lane.plates, unit.grams);
     lane.units.push(unit);
     this.#busyUntil.set(lane.shelf, now + QUIET_MS);
-    this.#tell(lane, { direction: 'put', qty: 1, grams: unit.grams, plateDeltas: [...unit.split] });
+    this.#tell(lane, { direction: 'put', qty: 1, grams: unit.grams, plateDeltas: [...unit.split] }, by);
   }
 
   /** A unit's weight: the product's mean give or take its spread, never under half the mean. */
@@ -219,6 +241,7 @@ export class ShelfShoppers implements SimBehaviour {
   #tell(
     lane: Lane,
     what: Pick<ShelfAction, 'direction' | 'qty' | 'grams' | 'plateDeltas'>,
+    by: number | undefined,
     holdMs = 0,
   ): void {
     const at = this.#options.clock.now();
@@ -229,6 +252,7 @@ export class ShelfShoppers implements SimBehaviour {
       plates: [...lane.plates],
       at,
       until: at + holdMs,
+      ...(by === undefined ? {} : { by }),
     };
     this.#options.log.debug({ ...action }, 'simulated shopper');
     for (const listener of [...this.#listeners]) listener(action);

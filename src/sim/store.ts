@@ -112,13 +112,15 @@ export class SimStore {
 
   /**
    * Sends shoppers to the simulated shelves named in `planograms` (shelf id → what lies where), about
-   * one visit every `everySeconds` in the whole store. Stocks those shelves at once, so call it before
-   * the daemon opens them. Returns the behaviour, whose `onAction` tells what the shoppers did.
+   * one visit every `everySeconds` in the whole store; given the shoppers at the gates, each visit is
+   * by one of their parties inside, and none while the store is empty. Stocks those shelves at once, so
+   * call it before the daemon opens them. Returns the behaviour, whose `onAction` tells what happened.
    */
   shoppersAtShelves(
     planograms: ReadonlyMap<string, readonly PlanogramEntry[]>,
     catalogue: ReadonlyMap<string, Product>,
     everySeconds: number,
+    atGates?: GateShoppers,
   ): ShelfShoppers {
     const shoppers = new ShelfShoppers({
       shelves: [...planograms].map(([id, planogram]) => ({ shelf: this.shelf(id), planogram })),
@@ -127,6 +129,7 @@ export class SimStore {
       random: this.random.fork('shoppers'),
       everySeconds,
       log: this.#log,
+      ...(atGates ? { inside: () => atGates.partiesInside } : {}),
     });
     this.use(shoppers);
     return shoppers;
