@@ -11,7 +11,7 @@ async function freePort(): Promise<number> {
 }
 
 t.test(
-  'the demo shows events arriving upstream, and Ctrl-C stops the daemon before the upstream',
+  "the demo shows events arriving upstream, a simulated shopper's trip among them, and Ctrl-C stops the daemon before the upstream",
   async (t) => {
     const dir = t.testdir();
     const port = await freePort();
@@ -25,6 +25,12 @@ t.test(
       demo.output(),
       /hub-sim-01 {2}#1 {2}hub\.started {2}version \d+\.\d+\.\d+, previous stop none, 10 devices/,
     );
+    // The simulated shoppers come to the entry every 12 s or so; the first is through well within a minute.
+    const started = /#\d+ {2}trip\.started {2}trip (\S+) at gate gate-in, (?:qr|palm), party of \d+$/m;
+    await until(() => started.test(demo.output()), 60_000, 'a trip started');
+    const tripId = demo.output().match(started)?.[1] as string;
+    const entered = new RegExp(`#\\d+ {2}shopper\\.entered {2}trip ${tripId} entered at gate gate-in$`, 'm');
+    await until(() => entered.test(demo.output()), 30_000, 'the first shopper of that trip entered');
     demo.child.kill('SIGINT');
     const { code } = await demo.exited;
     t.equal(code, 0, 'both stopped cleanly');

@@ -54,6 +54,8 @@ async function setup(t: TestContext, overrides: Partial<QrTokenSettings> = {}) {
   return {
     ...k,
     verify: (code: string, now = NOW) => verifier.verify(code, now),
+    /** Whether the replay cache remembers `jti` as used. */
+    remembered: (jti: string) => cache.seen(jti),
     /** The hub restarts: the cache is opened afresh from its file. */
     restart: () => {
       cache.close();
@@ -173,12 +175,21 @@ t.test('the clock skew allowance works both ways, and a refused token never burn
     { ok: true },
     'the real one still works',
   );
-  // Long after it expired the cache forgets it; the token itself is refused as expired by then.
+  t.ok(h.remembered('b3'), 'its jti is remembered as used');
+  // Long after it expired the cache forgets it. The token itself is refused as expired by then, before
+  // the cache is asked, so the forgetting shows only in the cache; it happens when a later token is claimed.
   const later = NOW + 3_600_000;
   t.match(await h.verify(await mint(h.current.privateKey, good({ jti: 'b3' })), later), {
     ok: false,
     reason: 'expired',
   });
+  t.match(
+    await h.verify(await mint(h.current.privateKey, good({ jti: 'b4', exp: s(7200) })), later),
+    { ok: true },
+    'an hour later another shopper comes in',
+  );
+  t.notOk(h.remembered('b3'), 'and the cache has forgotten the expired jti');
+  t.ok(h.remembered('b4'), 'but not the one just used');
 });
 
 t.test('a second configured key (rotation) is accepted beside the first', async (t) => {

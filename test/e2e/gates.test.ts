@@ -16,7 +16,7 @@ import type { TestContext } from '../helpers/tap-types.js';
 
 const hubId = 'hub-gates-e2e';
 
-function storeConfig(dir: string, scannerPort: string, upstreamUrl: string, x: string): string {
+function storeConfig(dir: string, scannerPort: string, upstreamUrl: string, x: string, moreGates: string[]) {
   const file = join(dir, 'store.yaml');
   writeFileSync(
     file,
@@ -28,7 +28,7 @@ devices:
   gates:
     - { id: gate-in, role: entry, driver: sim, profile: gate-swing }
     - { id: gate-out, role: exit, driver: sim, profile: gate-swing }
-  scanners:
+${moreGates.map((gate) => `    - ${gate}\n`).join('')}  scanners:
     - { id: qr-in, kind: qr, gateId: gate-in, driver: serial, path: ${scannerPort} }
     - { id: palm-in, kind: palm, gateId: gate-in, driver: sim }
   shelves:
@@ -62,12 +62,13 @@ async function walk(chip: SimGpioChip, direction: 'in' | 'out') {
   }
 }
 
-async function storeUnderTest(t: TestContext) {
+/** The store of these tests; `moreGates` adds gates to its two, each a YAML flow mapping. */
+async function storeUnderTest(t: TestContext, moreGates: string[] = []) {
   const dir = t.testdir();
   const upstream = await startE2eUpstream(t, dir);
   const pty = await startPtyPair(t);
   const { x, mint } = await tokenMint();
-  const configFile = storeConfig(dir, pty.hubPath, upstream.url, x);
+  const configFile = storeConfig(dir, pty.hubPath, upstream.url, x, moreGates);
   const config = loadConfig(configFile, {});
   const app = new App({ config, log: silentLogger(), version: 'e2e' });
   const sim = app.devices.sim as NonNullable<typeof app.devices.sim>;
@@ -150,12 +151,17 @@ t.test(
 );
 
 t.test('a fire alarm opens every gate at once; the reset waits for the alarm to clear', async (t) => {
-  const store = await storeUnderTest(t);
+  // A door on request-to-exit: locked at rest like the entry, and not the gate the alarm comes in at.
+  const store = await storeUnderTest(t, ['{ id: door-out, role: exit, driver: sim, profile: gate-door }']);
   const gateIn = store.sim.gpio('gate-in');
+  const doorOut = store.sim.gpio('door-out');
+  await until(() => store.kinds('store.mode').at(-1)?.data.mode === 'open', 5000, 'the store open');
+  t.equal(gateIn.level('unlock'), 0, 'the entry gate locked before the alarm');
+  t.equal(doorOut.level('unlock'), 0, 'the exit door locked before the alarm');
   // The swing gate's fire input is the panel's normally closed loop: an open loop (1) is the alarm.
   gateIn.drive('fireAlarm', 1);
   await until(() => gateIn.level('unlock') === 1, 2000, 'the entry gate released');
-  t.equal(store.sim.gpio('gate-out').level('unlock'), 1);
+  await until(() => doorOut.level('unlock') === 1, 2000, 'the exit door released too');
   await until(() => store.kinds('emergency').length === 1, 5000, 'emergency upstream');
   t.same(store.kinds('emergency')[0]?.data, { state: 'active', source: 'fire alarm input at gate-in' });
   const early = await store.upstream.sendCommand(hubId, 'emergency.reset');
@@ -163,9 +169,11 @@ t.test('a fire alarm opens every gate at once; the reset waits for the alarm to 
   gateIn.drive('fireAlarm', 0);
   await new Promise((r) => setTimeout(r, 200));
   t.equal(gateIn.level('unlock'), 1, 'latched open after the alarm clears');
+  t.equal(doorOut.level('unlock'), 1, 'the exit door too');
   const reset = await store.upstream.sendCommand(hubId, 'emergency.reset');
   t.equal(reset.ok, true);
   await until(() => gateIn.level('unlock') === 0, 2000, 'the entry gate locked again');
+  await until(() => doorOut.level('unlock') === 0, 2000, 'the exit door locked again');
   await until(() => store.kinds('emergency').length === 2, 5000, 'emergency cleared upstream');
   await until(() => store.kinds('store.mode').at(-1)?.data.mode === 'open', 5000, 'the store open again');
   t.ok(
