@@ -16,6 +16,7 @@ import {
   type GateEmitted,
   gateStateOf,
   type InputLine,
+  type Opening,
   type OutputLine,
 } from './gate.js';
 import { type GateLines, openGateLines } from './gate-lines.js';
@@ -46,6 +47,11 @@ interface RunningGate {
   failed: boolean;
   /** The last status reported, so only changes are. */
   reported: string;
+}
+
+/** An opening as `hub.status` shows it: a free exit's has no party size (JSON would say null). */
+function shownOpening({ party, ...rest }: Opening): Omit<Opening, 'party'> & { party?: number } {
+  return Number.isFinite(party) ? { ...rest, party } : rest;
 }
 
 /** A refusal of a gate command, with a code the cloud can act on. */
@@ -217,7 +223,7 @@ export class Gates {
         state: gateStateOf(actor.getSnapshot()),
         alarms: Object.keys(context.alarms),
         counts: context.counts,
-        ...(context.opening ? { opening: context.opening } : {}),
+        ...(context.opening ? { opening: shownOpening(context.opening) } : {}),
       };
     });
   }

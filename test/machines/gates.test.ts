@@ -66,6 +66,15 @@ t.test('every gate reports online when it starts, from what its wires say', asyn
   );
 });
 
+t.test('hub.status shows who each gate is open for; a free exit has no party size', async (t) => {
+  const s = storeWithGates();
+  s.gates.unlock('door-in', 2, () => 'trip-2');
+  const opening = (id: string) =>
+    JSON.parse(JSON.stringify(s.gates.report())).find((g: { gateId: string }) => g.gateId === id).opening;
+  t.same(opening('door-in'), { direction: 'in', party: 2, passed: 0, tripId: 'trip-2' });
+  t.same(opening('swing-out'), { direction: 'out', passed: 0 });
+});
+
 t.test('a fire alarm already on when the hub starts opens every gate at once', async (t) => {
   const s = storeWithGates(freshStore, true);
   t.same(
