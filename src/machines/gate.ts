@@ -22,6 +22,7 @@ import {
   type LaneState,
   type PassageSignal,
   stepLane,
+  stepLaneOneBeam,
 } from '../sensing/passage.js';
 import type { Clock } from '../system/clock.js';
 
@@ -243,18 +244,30 @@ export const gateMachine = setup({
       const timing = context.profile.timing;
       const gateId = context.gateId;
       if (line === 'beamOuter' || line === 'beamInner') {
-        const stepped = stepLane(context.lane, line === 'beamOuter' ? 'outer' : 'inner', level === 1);
-        if (stepped.signal) enqueue(raise({ type: 'passage', signal: stepped.signal }));
-        enqueue.assign({ lane: stepped.lane });
+        const beam: Beam = line === 'beamOuter' ? 'outer' : 'inner';
+        const other: Beam = beam === 'outer' ? 'inner' : 'outer';
+        if (context.stuck.includes(other) && !context.stuck.includes(beam)) {
+          // The other beam is stuck broken: this one counts alone, the way the gate is open (or its
+          // usual way at rest), so a dirty reflector does not make every shopper a walk-away.
+          const direction = context.opening?.direction ?? (context.role === 'exit' ? 'out' : 'in');
+          const stepped = stepLaneOneBeam(context.lane, direction, level === 1);
+          for (const signal of stepped.signals) enqueue(raise({ type: 'passage', signal }));
+          enqueue.assign({ lane: stepped.lane });
+        } else {
+          const stepped = stepLane(context.lane, beam, level === 1);
+          if (stepped.signal) enqueue(raise({ type: 'passage', signal: stepped.signal }));
+          enqueue.assign({ lane: stepped.lane });
+        }
         // Each beam has its own timer, running while it is broken: people crossing the other beam
         // neither hide a stuck one nor clear its fault.
-        const beam: Beam = line === 'beamOuter' ? 'outer' : 'inner';
         enqueue(cancel(`stuck.${beam}`));
         if (level === 1)
           enqueue(raise({ type: 'beam.stuck', beam }, { delay: timing.beamStuckMs, id: `stuck.${beam}` }));
         else if (context.stuck.includes(beam)) {
           const stuck = context.stuck.filter((b) => b !== beam);
-          enqueue.assign({ stuck });
+          // Both beams count again, from the lane as it is now.
+          const otherLine = other === 'outer' ? 'beamOuter' : 'beamInner';
+          enqueue.assign({ stuck, lane: { ...emptyLane, [other]: context.inputs[otherLine] === 1 } });
           if (stuck.length === 0) enqueue(raise(alarmSet('input_fault', false)));
         }
       } else if (line === 'position') {
@@ -402,6 +415,8 @@ export const gateMachine = setup({
       actions: [
         assign({
           stuck: ({ context, event }) => [...context.stuck.filter((b) => b !== event.beam), event.beam],
+          // The stuck beam no longer counts: the lane starts empty for the working one.
+          lane: { ...emptyLane },
         }),
         { type: 'setAlarm', params: { alarm: 'input_fault', raised: true } },
       ],

@@ -41,7 +41,7 @@ interface RunningGate {
   stopWatching: () => void;
   /** Lights or buzzer whose writes fail, with the error's message. */
   failingOutputs: Map<OutputLine, string>;
-  /** A beam is stuck broken (input_fault raised): the lane counts nobody. */
+  /** A beam is stuck broken (input_fault raised): the other counts alone, blind to the way. */
   beamStuck: boolean;
   /** The machine failed: its outputs are held by `Gates`, no longer by the machine. */
   failed: boolean;
@@ -277,7 +277,8 @@ export class Gates {
   #health(gate: RunningGate): void {
     if (gate.failed || gate.actor.getSnapshot().status !== 'active') return;
     const problems = [...gate.failingOutputs].map(([line, message]) => `${line} output failing: ${message}`);
-    if (gate.beamStuck) problems.unshift('a beam is stuck broken: people going through are not counted');
+    if (gate.beamStuck)
+      problems.unshift('a beam is stuck broken: the other counts people alone and cannot tell their way');
     const status = problems.length > 0 ? 'degraded' : 'online';
     const reason = problems.length > 0 ? problems.join('; ') : 'ready';
     if (gate.reported === `${status} ${reason}`) return;

@@ -1,6 +1,7 @@
 // Who walked through a gate lane, and which way, from its two beams. The beam broken first from an
 // empty lane gives the direction; a passage completes when the far beam clears behind someone, which
-// also counts a follower close enough that the lane never empties. Pure: levels in, passages out.
+// also counts a follower close enough that the lane never empties. With one beam stuck, the other
+// counts alone (stepLaneOneBeam). Pure: levels in, passages out.
 
 export type Beam = 'outer' | 'inner';
 /** `in` is from the street into the shop (outer beam first), `out` the other way. */
@@ -58,4 +59,26 @@ export function stepLane(
     return { lane: { ...emptyLane }, ...(signal ? { signal } : {}) };
   }
   return { lane: next, ...(signal ? { signal } : {}) };
+}
+
+/**
+ * The lane while one beam is stuck broken and the other must count alone: each break and clear of the
+ * working beam is one person going `direction` (the way the gate is open), as if both beams had broken
+ * and cleared together. One beam cannot tell the way, nor a follower close behind the one ahead.
+ */
+export function stepLaneOneBeam(
+  lane: LaneState,
+  direction: Direction,
+  broken: boolean,
+): { lane: LaneState; signals: PassageSignal[] } {
+  const near: Beam = direction === 'in' ? 'outer' : 'inner';
+  const far: Beam = near === 'outer' ? 'inner' : 'outer';
+  const signals: PassageSignal[] = [];
+  let next = lane;
+  for (const beam of [near, far]) {
+    const stepped = stepLane(next, beam, broken);
+    next = stepped.lane;
+    if (stepped.signal) signals.push(stepped.signal);
+  }
+  return { lane: next, signals };
 }

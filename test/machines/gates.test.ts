@@ -239,7 +239,10 @@ t.test('a beam stuck broken degrades its gate until it clears', async (t) => {
   s.clock.advance(profile('gate-door').timing.beamStuckMs + 100);
   const door = () =>
     s.statuses.filter((x) => x.deviceId === 'door-in').map((x) => `${x.status}: ${x.reason}`);
-  t.same(door().at(-1), 'degraded: a beam is stuck broken: people going through are not counted');
+  t.same(
+    door().at(-1),
+    'degraded: a beam is stuck broken: the other counts people alone and cannot tell their way',
+  );
   s.chip('door-in').drive('beamInner', 0);
   s.clock.advance(100);
   t.same(door().at(-1), 'online: ready');
