@@ -24,6 +24,7 @@ import { createStoreActor, inEmergency, memoryOf, type StoreActor, soleTrip } fr
 import { palmSalt, StoreMemoryFile } from './machines/store-memory.js';
 import { StoreModeKeeper } from './machines/store-mode.js';
 import { Outbox, OutboxError } from './outbox/outbox.js';
+import type { GateHabits } from './sim/index.js';
 import { systemClock } from './system/clock.js';
 import type { Logger } from './system/log.js';
 import { Uplink } from './uplink/uplink.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   drainMs?: number;
   /** The log's last lines, for the diagnostics page; none kept without it. */
   logTail?: LogTail;
+  /** How the simulated gate shoppers behave, over the defaults; tests shorten their stays. */
+  simGateHabits?: Partial<GateHabits>;
 }
 
 export class App {
@@ -160,6 +163,7 @@ export class App {
       {
         gates: this.gates,
         resetEmergency: () => void this.commands.handle('local', 'emergency.reset', {}),
+        ...(opts.simGateHabits ? { gateHabits: opts.simGateHabits } : {}),
         onOutage: ({ from, to, ...outage }) =>
           this.emit('camera.outage', {
             ...outage,

@@ -15,7 +15,7 @@ import { openSerialPort } from '../drivers/serial/serialport.js';
 import type { OpenSerial } from '../drivers/serial/transport.js';
 import { createBus } from '../drivers/weight/buses.js';
 import type { EventData } from '../events/catalogue.js';
-import { type GateShoppers, SimStore } from '../sim/index.js';
+import { type GateHabits, type GateShoppers, SimStore } from '../sim/index.js';
 import { type Clock, systemClock } from '../system/clock.js';
 import type { Logger } from '../system/log.js';
 import type { CameraHealthActor, CameraOutage } from './camera-health.js';
@@ -45,12 +45,16 @@ export interface DevicesOptions {
   gates?: Gates;
   /** What the simulated store's staff do after a fire drill: reset the emergency. */
   resetEmergency?: () => void;
+  /** How the simulated gate shoppers behave, over the defaults; tests shorten their stays. */
+  gateHabits?: Partial<GateHabits>;
   /** Receives each camera outage once it is over. */
   onOutage?: (outage: Required<CameraOutage>) => void;
 }
 
 export class Devices {
   readonly sim: SimStore | undefined;
+  /** The simulated shoppers at the gates, when the configuration sends any; their journeys are the truth. */
+  readonly gateShoppers: GateShoppers | undefined;
   readonly #actors: AnyActorRef[] = [];
   readonly #cameras: CameraHealthActor[] = [];
   readonly #gates: Gates | undefined;
@@ -99,8 +103,8 @@ export class Devices {
     // The schema requires `sim` whenever a device uses it.
     this.sim = config.sim ? new SimStore(d, config.sim, clock, log) : undefined;
     // The gates' shoppers first: the parties they let in are the ones who visit the shelves.
-    const atGates = this.#simulateGateShoppers(this.sim, options.resetEmergency);
-    this.#simulateShoppers(this.sim, atGates);
+    this.gateShoppers = this.#simulateGateShoppers(this.sim, options.resetEmergency, options.gateHabits);
+    this.#simulateShoppers(this.sim, this.gateShoppers);
     const profiles = config.boardProfiles;
     const onShelf = options.onShelf ?? (() => {});
     this.shelves = new Shelves({
@@ -140,6 +144,7 @@ export class Devices {
   #simulateGateShoppers(
     sim: SimStore | undefined,
     resetEmergency: (() => void) | undefined,
+    habits: Partial<GateHabits> | undefined,
   ): GateShoppers | undefined {
     const settings = this.#config.sim;
     const signingKey = this.#config.simSigningKey;
@@ -158,6 +163,7 @@ export class Devices {
       everySeconds: settings.gateShoppersEverySeconds,
       fireDrillEveryMinutes: settings.fireDrillEveryMinutes,
       ...(resetEmergency ? { resetEmergency } : {}),
+      ...(habits ? { habits } : {}),
     });
   }
 

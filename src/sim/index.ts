@@ -7,6 +7,6 @@ export { type PlateFailure, type ShelfPhysics, SimShelf } from '../drivers/weigh
 export { deriveSeed, Random } from '../system/random.js';
 export type { SimBehaviour } from './behaviour.js';
 export { type Fault, type FaultKind, FaultScheduler, type FaultTarget } from './faults.js';
-export type { GateShoppers } from './gate-shoppers.js';
+export type { GateHabits, GateShoppers } from './gate-shoppers.js';
 export { type ShelfAction, ShelfShoppers, type ShopperHabits } from './shelf-shoppers.js';
 export { SimStore } from './store.js';
