@@ -16,6 +16,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { parse } from 'yaml';
 import { App } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
+import { loadGateProfile } from '../src/drivers/gpio/gate-profile.js';
 import type { SimGpioChip } from '../src/drivers/gpio/sim.js';
 import { devicesDir } from '../src/drivers/profile-file.js';
 import type { SimStore } from '../src/sim/store.js';
@@ -26,8 +27,8 @@ import { storeConfig } from './daemon-shelves.js';
 
 const GATES = 16;
 /** The shipped models' debounce on the fire input, which the bench keeps. */
-const FIRE_DEBOUNCE_MS = parse(readFileSync(join(devicesDir, 'gate-swing.yaml'), 'utf8')).inputs.fireAlarm
-  .debounceMs as number;
+const FIRE_DEBOUNCE_MS =
+  loadGateProfile(join(devicesDir, 'gate-swing.yaml')).inputs.fireAlarm?.debounceMs ?? 0;
 const STORE = 'store-bench';
 
 export interface Percentiles {

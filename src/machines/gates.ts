@@ -41,13 +41,12 @@ interface RunningGate {
   stopWatching: () => void;
   /** Lights or buzzer whose writes fail, with the error's message. */
   failingOutputs: Map<OutputLine, string>;
-  /** A beam is stuck broken (input_fault raised): the other counts alone, blind to the way. */
-  beamStuck: boolean;
-  /** The machine failed: its outputs are held by `Gates`, no longer by the machine. */
-  failed: boolean;
   /** The last status reported, so only changes are. */
   reported: string;
 }
+
+/** The gate's machine failed: its outputs are held by `Gates`, no longer by the machine. */
+const failed = (gate: RunningGate) => gate.actor.getSnapshot().status === 'error';
 
 /** An opening as `hub.status` shows it: a free exit's has no party size (JSON would say null). */
 function shownOpening({ party, ...rest }: Opening): Omit<Opening, 'party'> & { party?: number } {
@@ -134,14 +133,11 @@ export class Gates {
       actor,
       stopWatching: () => {},
       failingOutputs,
-      beamStuck: false,
-      failed: false,
       reported: '',
     };
     this.#gates.set(gateId, gate);
     actor.subscribe({
       error: (err) => {
-        gate.failed = true;
         this.#log.error({ err, gateId }, 'gate machine failed; its outputs fall to their safe state');
         this.#failSafe(gate);
         // A fire outranks a failed gate's fail-secure level: its lock is held open until the reset.
@@ -258,7 +254,7 @@ export class Gates {
 
   #everyGate(event: { type: 'emergency'; active: boolean }): void {
     for (const gate of this.#gates.values()) {
-      if (!gate.failed) gate.actor.send(event);
+      if (!failed(gate)) gate.actor.send(event);
       else if (event.active) this.#holdOpen(gate);
       else this.#failSafe(gate);
     }
@@ -275,9 +271,11 @@ export class Gates {
 
   /** Reports the gate's health when it changed: degraded while an output fails or a beam is stuck. */
   #health(gate: RunningGate): void {
-    if (gate.failed || gate.actor.getSnapshot().status !== 'active') return;
+    const snapshot = gate.actor.getSnapshot();
+    if (snapshot.status !== 'active') return;
     const problems = [...gate.failingOutputs].map(([line, message]) => `${line} output failing: ${message}`);
-    if (gate.beamStuck)
+    // A beam stuck broken raises input_fault; the other beam then counts alone, blind to the way.
+    if (snapshot.context.alarms.input_fault)
       problems.unshift('a beam is stuck broken: the other counts people alone and cannot tell their way');
     const status = problems.length > 0 ? 'degraded' : 'online';
     const reason = problems.length > 0 ? problems.join('; ') : 'ready';
@@ -309,10 +307,7 @@ export class Gates {
         const { type: _type, ...data } = e;
         this.#opts.onAlarm(data);
         const gate = this.#gates.get(e.gateId);
-        if (gate && e.alarm === 'input_fault') {
-          gate.beamStuck = e.state === 'raised';
-          this.#health(gate);
-        }
+        if (gate && e.alarm === 'input_fault') this.#health(gate);
         return;
       }
     }
